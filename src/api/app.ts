@@ -1,0 +1,74 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { errorHandler, sendProblem } from './problem.ts';
+import { registerAuth } from './plugins/auth.ts';
+import { assertCleanInput } from './plugins/input-hygiene.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
+import { consumerRoutes } from './routes/consumers.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { healthRoutes } from './routes/health.ts';
+import type { Api, ApiDeps } from './types.ts';
+import { VERSION } from '../version.ts';
+
+/** Builds the HTTP API; never listens (the entry point does), so tests use inject() or port 0. */
+export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: deps.maxPayloadBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    requestIdHeader: 'x-request-id',
+    // One line per request, written by our onResponse hook with the route (not the raw URL) and tenant.
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>() as unknown as Api;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'NOT_FOUND', 'Not found', `No route ${req.method} ${req.url.split('?')[0]}`));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tramline API',
+        version: VERSION,
+        description: 'Publish events; Tramline commits them and delivers them, signed and retried, to your consumers’ endpoints.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (tl_…)' },
+          operator: { type: 'http', scheme: 'bearer', description: 'The operator token (TRAMLINE_OPERATOR_TOKEN)' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerAuth(app as unknown as FastifyInstance, deps, deps.operatorToken);
+  app.addHook('preValidation', async (req) => {
+    assertCleanInput({ body: req.body, query: req.query, params: req.params });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  healthRoutes(app, deps);
+  tenantRoutes(app, deps);
+  apiKeyRoutes(app, deps);
+  eventTypeRoutes(app, deps);
+  consumerRoutes(app, deps);
+  endpointRoutes(app, deps);
+  messageRoutes(app, deps);
+  return app as unknown as FastifyInstance;
+}

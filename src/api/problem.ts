@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
+
+/** RFC 9457 problem documents: every error the API answers has this shape. */
+export function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  title: string,
+  detail?: string,
+  errors?: FieldError[],
+  extra?: Record<string, unknown>,
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `https://tramline.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail, errors, ...extra });
+}
+
+const fromCode = (reply: FastifyReply, code: ErrorCode, detail?: string, errors?: FieldError[]): FastifyReply =>
+  sendProblem(reply, ERRORS[code].status, code, ERRORS[code].title, detail, errors);
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { issue?: { path?: PropertyKey[]; message?: string } };
+}
+
+/** Fastify's schema errors (from the zod validator) become a list of fields. */
+function validationErrors(err: FastifyError): FieldError[] {
+  const where = (err as FastifyError & { validationContext?: string }).validationContext ?? 'body';
+  return (err.validation as ValidationIssue[]).map((v) => {
+    const path = v.params?.issue?.path?.map(String) ?? (v.instancePath ?? '').split('/').filter(Boolean);
+    return { field: [where, ...path].join('.'), message: v.params?.issue?.message ?? v.message ?? 'invalid' };
+  });
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.title, err.message, err.errors, err.extra);
+  if (err.validation) return fromCode(reply, 'VALIDATION', 'Some fields are not valid', validationErrors(err));
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return fromCode(reply, 'PAYLOAD_TOO_LARGE', err.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return err.statusCode === 415 ? fromCode(reply, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json') : fromCode(reply, 'VALIDATION', err.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return fromCode(reply, 'BAD_JSON', err.message);
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return fromCode(reply, 'BAD_JSON', err.message);
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return sendProblem(reply, status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message);
+  // Internal errors: logged with context, answered bare (no stack, no message).
+  request.log.error({ err }, 'unhandled error');
+  return sendProblem(reply, 500, 'INTERNAL', 'Internal server error');
+}

@@ -1,0 +1,12 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { DomainDeps } from '../domain/deps.ts';
+
+export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface ApiDeps extends DomainDeps {
+  readonly operatorToken: string | undefined;
+  readonly maxPayloadBytes: number;
+  /** Readiness: database reachable and migrated, and not draining. */
+  readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+}

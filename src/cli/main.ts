@@ -1,0 +1,52 @@
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Role } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { VERSION } from '../version.ts';
+import { registerListenCommand } from './listen.ts';
+import { runStart } from './start.ts';
+import { runMigrate } from './migrate.ts';
+import { runTenantsCreate } from './tenants.ts';
+
+/** The `tramline` command: parses arguments, then calls the same functions the tests call. */
+const program = new Command('tramline').description('Tramline: a self-hostable event gateway').version(VERSION, '-v, --version');
+
+program
+  .command('start')
+  .description('Start the gateway (API, delivery worker and scheduler, or one of them)')
+  .addOption(new Option('--role <role>', 'which role(s) this process runs').choices(['api', 'worker', 'scheduler', 'all']).default('all'))
+  .action(async (opts: { role: Role }) => runStart(config(), opts.role, createLogger(config().logLevel)));
+
+program
+  .command('migrate')
+  .description('Apply database migrations (start does this too)')
+  .action(async () => runMigrate(config()));
+
+program
+  .command('tenants')
+  .description('Tenant administration')
+  .command('create')
+  .argument('<name>', 'the tenant name')
+  .description('Create a tenant and print its admin API key (shown once)')
+  .action(async (name: string) => runTenantsCreate(config(), name));
+
+registerListenCommand(program);
+
+program
+  .command('version')
+  .description('Print the version')
+  .action(() => {
+    process.stdout.write(`tramline ${VERSION}\n`);
+  });
+
+let cached: ReturnType<typeof loadConfig> | undefined;
+function config(): ReturnType<typeof loadConfig> {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `tramline: ${(err as Error).message}`}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,182 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.ts';
+import { newId } from '../store/ids.ts';
+import { DELIVERY_CHANNEL } from '../store/deliveries.ts';
+import { disableEndpoint } from '../store/endpoints.ts';
+import * as queue from '../store/queue.ts';
+import { decide, describeResult, isSuccess, type AttemptResult } from '../domain/delivery-policy.ts';
+import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
+import type { HttpClient } from './http-client.ts';
+
+export interface WorkerOptions {
+  db: Db;
+  http: HttpClient;
+  log: Logger;
+  /** Identifies this worker's leases. */
+  owner: string;
+  concurrency: number;
+  endpointConcurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  retryScheduleMs: readonly number[];
+  clock?: () => number;
+  random?: () => number;
+  /** Largest claim per round trip. */
+  batchSize?: number;
+}
+
+export interface Worker {
+  start(): Promise<void>;
+  /** Stops claiming, lets in-flight deliveries finish until the deadline, hands back the rest. */
+  stop(deadlineMs: number): Promise<void>;
+  readonly inFlight: number;
+}
+
+/**
+ * Claim → send → record. Claims run in batches under a lease; a NOTIFY from a publish wakes
+ * the loop at once and a poll timer covers lost notifications and retries coming due.
+ * Expired leases (a worker that died) are reaped here too, so any worker recovers them.
+ */
+export function createWorker(o: WorkerOptions): Worker {
+  const clock = o.clock ?? Date.now;
+  const random = o.random ?? Math.random;
+  const batchSize = o.batchSize ?? 50;
+  const inFlight = new Map<string, AbortController>();
+  let running = false;
+  let stopping = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let unlisten: (() => Promise<void>) | undefined;
+  let kick: (() => void) | undefined;
+  let lastReap = 0;
+
+  const wake = (): void => {
+    kick?.();
+  };
+
+  function waitForWork(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        kick = undefined;
+        resolve();
+      }
+      kick = done;
+    });
+  }
+
+  async function deliver(d: queue.ClaimedDelivery, signal: AbortSignal): Promise<void> {
+    const now = clock();
+    const { headers, body } = buildWebhook({
+      messageId: d.messageId,
+      eventType: d.eventType,
+      payload: d.payload,
+      messageCreatedAt: d.messageCreatedAt,
+      secrets: signingSecrets(d.secret, d.previousSecret, d.previousSecretExpiresAt, now),
+      customHeaders: d.headers,
+      nowMs: now,
+    });
+    const sent = await o.http.post(d.url, headers, body, signal);
+    if (stopping && signal.aborted) return; // shutdown cut it short: the lease is handed back, not failed
+    const result: AttemptResult =
+      sent.kind === 'response'
+        ? { kind: 'response', status: sent.status, retryAfterMs: sent.retryAfterMs }
+        : { kind: 'error', code: sent.code, message: sent.message };
+    const decision = decide({ result, attemptsInRound: d.attempts - d.roundStart + 1, scheduleMs: o.retryScheduleMs, random });
+    const attempt: queue.AttemptRecord = {
+      id: newId('atm'),
+      tenantId: d.tenantId,
+      deliveryId: d.id,
+      messageId: d.messageId,
+      endpointId: d.endpointId,
+      attempt: d.attempts + 1,
+      outcome: isSuccess(result) ? 'succeeded' : 'failed',
+      statusCode: sent.kind === 'response' ? sent.status : null,
+      error: describeResult(result),
+      responseBody: sent.kind === 'response' ? sent.excerpt : null,
+      startedAt: new Date(now),
+      durationMs: Math.round(sent.durationMs),
+    };
+    // Recorded under the delivery's own tenant, so even the worker's writes pass through RLS.
+    await o.db.tenant(d.tenantId, async (q) => {
+      const owned = await queue.complete(q, o.owner, attempt, decision);
+      if (owned && decision.state === 'failed' && decision.disableEndpoint) await disableEndpoint(q, d.endpointId, decision.disableEndpoint);
+    });
+    o.log.debug({ deliveryId: d.id, messageId: d.messageId, endpointId: d.endpointId, state: decision.state, status: attempt.statusCode }, 'delivery attempt');
+  }
+
+  function run(d: queue.ClaimedDelivery): void {
+    const controller = new AbortController();
+    inFlight.set(d.id, controller);
+    deliver(d, controller.signal)
+      .catch((err: unknown) => {
+        // The outcome could not be recorded: the lease expires and another attempt follows (at-least-once).
+        o.log.error({ err, deliveryId: d.id }, 'could not record a delivery attempt');
+      })
+      .finally(() => {
+        inFlight.delete(d.id);
+        wake();
+      });
+  }
+
+  async function reapIfDue(): Promise<void> {
+    const now = clock();
+    if (now - lastReap < Math.max(1000, o.pollIntervalMs * 5)) return;
+    lastReap = now;
+    const n = await o.db.system((q) => queue.reapExpiredLeases(q));
+    if (n > 0) o.log.warn({ count: n }, 'took over deliveries whose lease expired');
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      const free = o.concurrency - inFlight.size;
+      if (free <= 0) {
+        await waitForWork(o.pollIntervalMs);
+        continue;
+      }
+      const limit = Math.min(free, batchSize);
+      let claimed: queue.ClaimedDelivery[];
+      try {
+        await reapIfDue();
+        claimed = await o.db.system((q) =>
+          queue.claimDue(q, { limit, perEndpoint: o.endpointConcurrency, leaseMs: o.leaseMs, owner: o.owner }),
+        );
+      } catch (err) {
+        if (!running) break;
+        o.log.error({ err }, 'claiming deliveries failed; retrying');
+        await sleep(o.pollIntervalMs);
+        continue;
+      }
+      for (const d of claimed) run(d);
+      if (claimed.length < limit) await waitForWork(o.pollIntervalMs);
+    }
+  }
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    async start() {
+      running = true;
+      unlisten = await o.db.listen(DELIVERY_CHANNEL, wake);
+      loopDone = loop();
+    },
+    async stop(deadlineMs) {
+      running = false;
+      wake();
+      await loopDone;
+      await unlisten?.().catch(() => {});
+      const deadline = clock() + deadlineMs;
+      while (inFlight.size > 0 && clock() < deadline) await sleep(50);
+      if (inFlight.size > 0) {
+        stopping = true;
+        const ids = [...inFlight.keys()];
+        for (const c of inFlight.values()) c.abort();
+        const released = await o.db.system((q) => queue.releaseLeases(q, o.owner, ids));
+        o.log.warn({ released }, 'shutdown deadline reached: handed unfinished deliveries back');
+        while (inFlight.size > 0) await sleep(10);
+      }
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import type { Db } from '../store/db.ts';
+import type { CidrList } from './egress-guard.ts';
+
+/** What the use-cases need, passed in; the clock too, so tests control time. */
+export interface DomainDeps {
+  readonly db: Db;
+  readonly clock: () => Date;
+  readonly egressAllow: CidrList;
+}

@@ -1,0 +1,115 @@
+import { AppError, notFound } from '../errors.ts';
+import { newId } from '../store/ids.ts';
+import * as messages from '../store/messages.ts';
+import * as deliveries from '../store/deliveries.ts';
+import * as attempts from '../store/attempts.ts';
+import * as endpoints from '../store/endpoints.ts';
+import type { Page, PageQuery } from '../store/page.ts';
+import type { DomainDeps } from './deps.ts';
+import { requireConsumer } from './consumers.ts';
+
+export type Message = messages.Message;
+
+export interface PublishInput {
+  eventType: string;
+  /** Validated JSON text of the payload. */
+  payload: string;
+  eventId?: string | undefined;
+  channels?: string[] | undefined;
+}
+
+export interface PublishResult {
+  message: Message;
+  /** False when the eventId was seen before: `message` is then the original. */
+  created: boolean;
+  deliveries: number;
+}
+
+/**
+ * Commits the message and its deliveries in one transaction, then wakes the workers
+ * (NOTIFY is delivered on commit). The caller answers 202 only after this resolves.
+ */
+export async function publish(deps: DomainDeps, tenantId: string, consumerRef: string, input: PublishInput): Promise<PublishResult> {
+  return deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const id = newId('msg');
+    const channels = input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null;
+    const eventId = input.eventId ?? id;
+    const message = await messages.insertMessage(q, {
+      id,
+      tenantId,
+      consumerId: consumer.id,
+      eventType: input.eventType,
+      eventId,
+      payload: input.payload,
+      channels,
+    });
+    if (!message) {
+      const original = await messages.findMessageByEventId(q, consumer.id, eventId);
+      if (!original) throw new AppError('CONFLICT', 'The eventId is being published concurrently; retry');
+      return { message: original, created: false, deliveries: 0 };
+    }
+    const count = await deliveries.fanOut(
+      q,
+      { tenantId, messageId: message.id, consumerId: consumer.id, eventType: message.eventType, channels },
+      () => newId('dlv'),
+    );
+    return { message, created: true, deliveries: count };
+  });
+}
+
+export interface MessageDetail extends Message {
+  deliveries: deliveries.DeliveryStatus[];
+}
+
+export const getMessage = (deps: DomainDeps, tenantId: string, consumerRef: string, ref: string): Promise<MessageDetail> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const m = await messages.getMessage(q, consumer.id, ref);
+    if (!m) throw notFound('Message');
+    return { ...m, deliveries: await deliveries.listDeliveriesOfMessage(q, m.id) };
+  });
+
+export const listMessages = (
+  deps: DomainDeps,
+  tenantId: string,
+  consumerRef: string,
+  filter: messages.MessageFilter,
+  page: PageQuery,
+): Promise<Page<Message>> =>
+  deps.db.tenant(tenantId, async (q) => messages.listMessages(q, (await requireConsumer(q, consumerRef)).id, filter, page));
+
+export const listMessageAttempts = (deps: DomainDeps, tenantId: string, consumerRef: string, ref: string, page: PageQuery): Promise<Page<attempts.Attempt>> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const m = await messages.getMessage(q, consumer.id, ref);
+    if (!m) throw notFound('Message');
+    return attempts.listAttempts(q, { messageId: m.id }, page);
+  });
+
+export const listEndpointAttempts = (deps: DomainDeps, tenantId: string, consumerRef: string, endpointId: string, page: PageQuery): Promise<Page<attempts.Attempt>> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    if (!(await endpoints.getEndpoint(q, consumer.id, endpointId))) throw notFound('Endpoint');
+    return attempts.listAttempts(q, { endpointId }, page);
+  });
+
+export const resendMessage = (deps: DomainDeps, tenantId: string, consumerRef: string, ref: string, endpointId: string): Promise<deliveries.DeliveryStatus> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const m = await messages.getMessage(q, consumer.id, ref);
+    if (!m) throw notFound('Message');
+    const e = await endpoints.getEndpoint(q, consumer.id, endpointId);
+    if (!e) throw notFound('Endpoint');
+    if (e.disabled) throw new AppError('CONFLICT', 'The endpoint is disabled; enable it before resending');
+    return deliveries.resend(q, tenantId, m.id, e.id, newId('dlv'));
+  });
+
+export const recoverEndpoint = (deps: DomainDeps, tenantId: string, consumerRef: string, endpointId: string, since: Date): Promise<number> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const e = await endpoints.getEndpoint(q, consumer.id, endpointId);
+    if (!e) throw notFound('Endpoint');
+    if (e.disabled) throw new AppError('CONFLICT', 'The endpoint is disabled; enable it before recovering');
+    return deliveries.recover(q, e.id, since);
+  });

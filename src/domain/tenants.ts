@@ -1,0 +1,23 @@
+import { newId } from '../store/ids.ts';
+import * as store from '../store/tenants.ts';
+import type { Page, PageQuery } from '../store/page.ts';
+import type { DomainDeps } from './deps.ts';
+import { issueKey } from './api-keys.ts';
+
+export interface CreatedTenant {
+  tenant: store.Tenant;
+  apiKey: string;
+}
+
+/** Creates the tenant with its first admin key, in one transaction. */
+export async function createTenant(deps: DomainDeps, input: { name: string }): Promise<CreatedTenant> {
+  const id = newId('ten');
+  return deps.db.system(async (q) => {
+    const tenant = await store.insertTenant(q, { id, name: input.name });
+    const { secret } = await issueKey(q, id, 'default admin key', ['admin']);
+    return { tenant, apiKey: secret };
+  });
+}
+
+export const listTenants = (deps: DomainDeps, page: PageQuery): Promise<Page<store.Tenant>> =>
+  deps.db.system((q) => store.listTenants(q, page));

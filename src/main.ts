@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config, Role } from './config.ts';
+import { buildApp } from './api/app.ts';
+import { createHttpClient, type HttpClient } from './delivery/http-client.ts';
+import { createWorker, type Worker } from './delivery/worker.ts';
+import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
+import { ensureOperatorToken } from './operator-token.ts';
+import { openStore } from './store/open.ts';
+import { isMigrated, migrate } from './store/migrate.ts';
+import type { Db } from './store/db.ts';
+
+export interface Gateway {
+  /** The API's address, when this process serves it. */
+  readonly url: string | null;
+  readonly db: Db;
+  /** Readiness fails, claiming stops, in-flight deliveries finish until the deadline, leases are released. */
+  stop(): Promise<void>;
+}
+
+/** Starts the roles of one process; the CLI calls this, and so do integration tests. */
+export async function startGateway(config: Config, role: Role, log: Logger, opts: { db?: Db } = {}): Promise<Gateway> {
+  // Tests pass a database they opened (a migrated template); the gateway then leaves closing it to them.
+  const { db, release, applied } = opts.db
+    ? { db: opts.db, release: () => {}, applied: await migrate(opts.db) }
+    : await openStore(config);
+  const ownsDb = !opts.db;
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
+
+  let operatorToken = config.operatorToken;
+  if (!operatorToken && !config.databaseUrl) {
+    const t = ensureOperatorToken(config.dataDir);
+    operatorToken = t.token;
+    if (t.created) {
+      // Printed once, on first start; it stays in the data folder.
+      process.stdout.write(`\nOperator token (kept in ${config.dataDir}/operator-token):\n  ${t.token}\n\n`);
+    }
+  }
+  if (!operatorToken) log.warn('TRAMLINE_OPERATOR_TOKEN is unset: tenant administration over the API is disabled');
+
+  let draining = false;
+  let migrated = false;
+  const clock = (): Date => new Date();
+  let app: FastifyInstance | null = null;
+  let worker: Worker | null = null;
+  let scheduler: Scheduler | null = null;
+  let http: HttpClient | null = null;
+  let url: string | null = null;
+
+  try {
+    if (role === 'worker' || role === 'all') {
+      http = createHttpClient({ timeoutMs: config.delivery.timeoutMs, allow: config.egressAllow });
+      worker = createWorker({
+        db,
+        http,
+        log: log.child({ role: 'worker' }),
+        owner: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        concurrency: config.delivery.concurrency,
+        endpointConcurrency: config.delivery.endpointConcurrency,
+        leaseMs: config.delivery.leaseMs,
+        pollIntervalMs: config.delivery.pollIntervalMs,
+        retryScheduleMs: config.retryScheduleMs,
+      });
+      await worker.start();
+    }
+    if (role === 'scheduler' || role === 'all') {
+      scheduler = createScheduler({ db, log: log.child({ role: 'scheduler' }), intervalMs: Math.max(1000, config.delivery.pollIntervalMs * 5) });
+      scheduler.start();
+    }
+    if (role === 'api' || role === 'all') {
+      app = await buildApp(
+        {
+          db,
+          clock,
+          egressAllow: config.egressAllow,
+          operatorToken,
+          maxPayloadBytes: config.maxPayloadBytes,
+          readiness: async () => {
+            const checks: Record<string, string> = {};
+            try {
+              migrated ||= await isMigrated(db);
+              checks.database = migrated ? 'ok' : 'not migrated';
+            } catch {
+              checks.database = 'unreachable';
+            }
+            checks.draining = draining ? 'yes' : 'no';
+            return { ready: checks.database === 'ok' && !draining, checks };
+          },
+        },
+        log,
+      );
+      url = await app.listen({ port: config.port, host: config.host });
+    }
+  } catch (err) {
+    await worker?.stop(0).catch(() => {});
+    scheduler?.stop();
+    await http?.close().catch(() => {});
+    if (ownsDb) await db.close().catch(() => {});
+    release();
+    throw err;
+  }
+  log.info({ role, url, database: db.kind }, 'tramline started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    db,
+    stop() {
+      stopping ??= (async () => {
+        draining = true;
+        log.info('draining');
+        await worker?.stop(config.shutdownTimeoutMs);
+        scheduler?.stop();
+        await app?.close();
+        await http?.close();
+        if (ownsDb) await db.close();
+        release();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+/**
+ * One store interface over two engines: a Postgres server (node-postgres pool) and
+ * embedded PGlite (Postgres compiled to WASM, one connection). The same SQL runs on both.
+ *
+ * Every transaction the runtime opens switches to a restricted role with SET LOCAL ROLE,
+ * so row-level security holds even when the connection string names a superuser:
+ *  - `tenant(id, fn)`: role tramline_app, with `tramline.tenant_id` set for this
+ *    transaction only (a pooled connection never carries it to the next request);
+ *    the policies show that role nothing else, so a query that forgets the tenant sees nothing.
+ *  - `system(fn)`: role tramline_system, the only cross-tenant path (API-key lookup,
+ *    tenant administration, claiming due deliveries). It is never reachable from a
+ *    tenant's request with that request's input alone.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Several statements, no parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface Db {
+  readonly kind: DbKind;
+  tenant<T>(tenantId: string, fn: (q: Queryable) => Promise<T>): Promise<T>;
+  system<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** As the connecting (owner) role, without RLS roles: migrations and maintenance only. */
+  owner<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Calls `onNotify` for each NOTIFY on `channel`; resolves once listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export const APP_ROLE = 'tramline_app';
+export const SYSTEM_ROLE = 'tramline_system';
+
+const TENANT_PREAMBLE = `SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', $1, true)`;
+const SYSTEM_PREAMBLE = `SELECT set_config('role', '${SYSTEM_ROLE}', true)`;
+
+// --- Postgres server -------------------------------------------------------
+
+export function openPostgres(url: string, poolSize: number): Db {
+  // Keep timestamps as Date and bigint counts out of the schema's results (we cast to int).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'tramline' });
+  pool.on('error', () => {
+    /* an idle client died (server restart); the pool replaces it */
+  });
+
+  async function inTx<T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      if (preamble) await client.query(preamble, params);
+      const q: Queryable = {
+        query: async (text, values) => {
+          const r = await client.query(text, values as unknown[] | undefined);
+          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+        },
+        exec: async (text) => {
+          await client.query(text);
+        },
+      };
+      const result = await fn(q);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
+    system: (fn) => inTx(SYSTEM_PREAMBLE, [], fn),
+    owner: (fn) => inTx(null, [], fn),
+    async listen(channel, onNotify) {
+      let closed = false;
+      let client: pg.Client | undefined;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: url, application_name: 'tramline-listen' });
+        c.on('notification', (n) => {
+          if (n.channel === channel) onNotify(n.payload ?? '');
+        });
+        c.on('error', () => {
+          // Reconnect after a pause; callers also poll, so a lost wake-up only adds latency.
+          c.end().catch(() => {});
+          if (!closed) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+        });
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = c;
+      };
+      await connect();
+      return async () => {
+        closed = true;
+        await client?.end().catch(() => {});
+      };
+    },
+    close: () => pool.end(),
+  };
+}
+
+// --- PGlite (embedded) -----------------------------------------------------
+
+export interface PgliteOptions {
+  /** A folder, or `memory://` */
+  dataDir: string;
+  /** A data-folder dump to start from (tests: a migrated template). */
+  loadDataDir?: Blob;
+}
+
+export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PGlite }> {
+  const db = await PGlite.create(opts.dataDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+  const inTx = <T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>): Promise<T> =>
+    // PGlite serialises transactions itself: one connection, one transaction at a time.
+    db.transaction(async (tx) => {
+      if (preamble) await tx.query(preamble, params);
+      return fn({
+        query: async (text, values) => {
+          const r = await tx.query(text, values as unknown[] | undefined);
+          return { rows: r.rows as never[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+        },
+        exec: async (text) => {
+          await tx.exec(text);
+        },
+      });
+    });
+  return {
+    kind: 'pglite',
+    pglite: db,
+    tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
+    system: (fn) => inTx(SYSTEM_PREAMBLE, [], fn),
+    owner: (fn) => inTx(null, [], fn),
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, onNotify);
+      return async () => {
+        await unlisten();
+      };
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The embedded data folder can be opened by one process at a time. A pid file makes a
+ * second process (a CLI command while the gateway runs) fail clearly instead of corrupting it.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockPath = path.join(dataDir, 'tramline.pid');
+  for (let i = 0; i < 2; i++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        try {
+          fs.unlinkSync(lockPath);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new DataDirLockedError(
+          `The data folder ${dataDir} is in use by process ${pid} (a running gateway?). ` +
+            `Embedded Postgres can be opened by one process at a time: stop it first, or point DATABASE_URL at a Postgres server.`,
+        );
+      }
+      fs.unlinkSync(lockPath); // stale: its process is gone
+    }
+  }
+  throw new DataDirLockedError(`Could not lock ${lockPath}`);
+}
+
+export class DataDirLockedError extends Error {}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,108 @@
+import type { Queryable } from './db.ts';
+
+export type DeliveryState = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+export interface DeliveryStatus {
+  id: string;
+  endpointId: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  updatedAt: Date;
+}
+
+export const DELIVERY_CHANNEL = 'tramline_deliveries';
+
+/**
+ * Fans a message out in the publish transaction: one delivery per enabled endpoint of the
+ * consumer whose filters match. An endpoint without an event-type filter takes every type;
+ * one with channels takes only messages that carry at least one of them.
+ */
+export async function fanOut(
+  q: Queryable,
+  m: { tenantId: string; messageId: string; consumerId: string; eventType: string; channels: string[] | null },
+  newId: () => string,
+): Promise<number> {
+  const endpoints = await q.query<{ id: string }>(
+    `SELECT id FROM endpoints
+     WHERE consumer_id = $1 AND NOT disabled
+       AND (event_types IS NULL OR $2 = ANY(event_types))
+       AND (channels IS NULL OR channels && coalesce($3::text[], '{}'))`,
+    [m.consumerId, m.eventType, m.channels],
+  );
+  if (endpoints.rows.length === 0) return 0;
+  const ids = endpoints.rows.map(() => newId());
+  await q.query(
+    `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, state, next_attempt_at)
+     SELECT d.id, $1, $2, d.endpoint_id, 'pending', now()
+     FROM unnest($3::text[], $4::text[]) AS d(id, endpoint_id)`,
+    [m.tenantId, m.messageId, ids, endpoints.rows.map((e) => e.id)],
+  );
+  await q.query(`SELECT pg_notify('${DELIVERY_CHANNEL}', '')`);
+  return ids.length;
+}
+
+interface DeliveryRow {
+  id: string;
+  endpoint_id: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  updated_at: Date;
+}
+
+const toStatus = (r: DeliveryRow): DeliveryStatus => ({
+  id: r.id,
+  endpointId: r.endpoint_id,
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastStatus: r.last_status,
+  lastError: r.last_error,
+  updatedAt: r.updated_at,
+});
+
+export async function listDeliveriesOfMessage(q: Queryable, messageId: string): Promise<DeliveryStatus[]> {
+  const r = await q.query<DeliveryRow>(
+    `SELECT id, endpoint_id, state, attempts, next_attempt_at, last_status, last_error, updated_at
+     FROM deliveries WHERE message_id = $1 ORDER BY id`,
+    [messageId],
+  );
+  return r.rows.map(toStatus);
+}
+
+/**
+ * Queues the message for the endpoint again now, whatever happened before (a new delivery
+ * when the endpoint did not match at publish time). A delivery in flight is left alone.
+ */
+export async function resend(q: Queryable, tenantId: string, messageId: string, endpointId: string, newId: string): Promise<DeliveryStatus> {
+  const r = await q.query<DeliveryRow>(
+    `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, state, next_attempt_at)
+     VALUES ($1, $2, $3, $4, 'pending', now())
+     ON CONFLICT (message_id, endpoint_id) DO UPDATE
+       SET state = CASE WHEN deliveries.state = 'sending' THEN deliveries.state ELSE 'pending' END,
+           next_attempt_at = CASE WHEN deliveries.state = 'sending' THEN deliveries.next_attempt_at ELSE now() END,
+           round_start = CASE WHEN deliveries.state = 'sending' THEN deliveries.round_start ELSE deliveries.attempts END,
+           updated_at = now()
+     RETURNING id, endpoint_id, state, attempts, next_attempt_at, last_status, last_error, updated_at`,
+    [newId, tenantId, messageId, endpointId],
+  );
+  await q.query(`SELECT pg_notify('${DELIVERY_CHANNEL}', '')`);
+  return toStatus(r.rows[0]!);
+}
+
+/** Re-queues every failed delivery of the endpoint whose message was created at or after `since`. */
+export async function recover(q: Queryable, endpointId: string, since: Date): Promise<number> {
+  const r = await q.query(
+    `UPDATE deliveries d SET state = 'pending', next_attempt_at = now(), round_start = d.attempts, updated_at = now()
+     FROM messages m
+     WHERE d.endpoint_id = $1 AND d.state = 'failed' AND m.id = d.message_id AND m.created_at >= $2`,
+    [endpointId, since],
+  );
+  if (r.rowCount > 0) await q.query(`SELECT pg_notify('${DELIVERY_CHANNEL}', '')`);
+  return r.rowCount;
+}

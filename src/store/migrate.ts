@@ -1,0 +1,41 @@
+import type { Db } from './db.ts';
+import * as m0001 from './migrations/0001_init.ts';
+
+/** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
+const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [{ id: '0001_init', sql: m0001.sql }];
+
+// Any constant will do; it only has to be the same for every Tramline process.
+const MIGRATION_LOCK = 7_261_626_101;
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock, so two processes
+ * starting at once migrate once: the second waits, then finds nothing to do.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  return db.owner(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await q.query(`CREATE TABLE IF NOT EXISTS tramline_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await q.query<{ id: string }>('SELECT id FROM tramline_migrations')).rows.map((r) => r.id));
+    const applied: string[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await q.exec(m.sql);
+      await q.query('INSERT INTO tramline_migrations (id) VALUES ($1)', [m.id]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}
+
+/** True when every known migration is applied (readiness). */
+export async function isMigrated(db: Db): Promise<boolean> {
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.id;
+  try {
+    return await db.owner(async (q) => {
+      const r = await q.query('SELECT 1 FROM tramline_migrations WHERE id = $1', [latest]);
+      return r.rows.length === 1;
+    });
+  } catch {
+    return false; // no migrations table yet
+  }
+}

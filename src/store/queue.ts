@@ -1,0 +1,155 @@
+import type { Queryable } from './db.ts';
+
+/**
+ * The delivery queue's hot SQL, used by workers through the system role (claims cross tenants).
+ * A claimed row is `sending` with a lease; completion is guarded by the lease owner, so a worker
+ * whose lease was taken over after it expired cannot overwrite the newer outcome.
+ */
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  messageId: string;
+  endpointId: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  roundStart: number;
+  eventType: string;
+  payload: string;
+  messageCreatedAt: Date;
+  url: string;
+  headers: Record<string, string>;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  endpoint_id: string;
+  attempts: number;
+  round_start: number;
+  event_type: string;
+  payload: string;
+  created_at: Date;
+  url: string;
+  headers: Record<string, string>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+/**
+ * Claims up to `limit` due deliveries under a lease. Endpoints that already have
+ * `perEndpoint` deliveries in flight (anywhere in the fleet) are skipped, and no endpoint
+ * gets more than its free slots in one claim, so one slow endpoint cannot fill the workers.
+ */
+export async function claimDue(
+  q: Queryable,
+  o: { limit: number; perEndpoint: number; leaseMs: number; owner: string },
+): Promise<ClaimedDelivery[]> {
+  const r = await q.query<ClaimRow>(
+    `WITH busy AS (
+       SELECT endpoint_id, count(*)::int AS n FROM deliveries WHERE state = 'sending' GROUP BY endpoint_id
+     ), candidates AS (
+       SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d
+       WHERE d.state = 'pending' AND d.next_attempt_at <= now()
+         AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= $2)
+       ORDER BY d.next_attempt_at
+       LIMIT $1 * 4
+     ), ranked AS (
+       SELECT c.id, row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at) + coalesce(b.n, 0) AS slot
+       FROM candidates c LEFT JOIN busy b USING (endpoint_id)
+     ), locked AS (
+       SELECT d.id FROM deliveries d
+       WHERE d.id IN (SELECT id FROM ranked WHERE slot <= $2) AND d.state = 'pending'
+       ORDER BY d.next_attempt_at
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE deliveries d
+        SET state = 'sending', lease_until = now() + make_interval(secs => $3::double precision / 1000), lease_owner = $4, updated_at = now()
+       FROM locked, messages m, endpoints e
+      WHERE d.id = locked.id AND m.id = d.message_id AND e.id = d.endpoint_id
+     RETURNING d.id, d.tenant_id, d.message_id, d.endpoint_id, d.attempts, d.round_start, m.event_type, m.payload, m.created_at,
+               e.url, e.headers, e.secret, e.previous_secret, e.previous_secret_expires_at`,
+    [o.limit, o.perEndpoint, o.leaseMs, o.owner],
+  );
+  return r.rows.map((x) => ({
+    id: x.id,
+    tenantId: x.tenant_id,
+    messageId: x.message_id,
+    endpointId: x.endpoint_id,
+    attempts: x.attempts,
+    roundStart: x.round_start,
+    eventType: x.event_type,
+    payload: x.payload,
+    messageCreatedAt: x.created_at,
+    url: x.url,
+    headers: x.headers,
+    secret: x.secret,
+    previousSecret: x.previous_secret,
+    previousSecretExpiresAt: x.previous_secret_expires_at,
+  }));
+}
+
+export interface AttemptRecord {
+  id: string;
+  tenantId: string;
+  deliveryId: string;
+  messageId: string;
+  endpointId: string;
+  attempt: number;
+  outcome: 'succeeded' | 'failed';
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  startedAt: Date;
+  durationMs: number;
+}
+
+export type Completion =
+  | { state: 'succeeded' }
+  | { state: 'pending'; retryInMs: number }
+  | { state: 'failed' };
+
+/** Records the attempt and moves the delivery on, if this worker still holds its lease. */
+export async function complete(q: Queryable, owner: string, a: AttemptRecord, next: Completion): Promise<boolean> {
+  await q.query(
+    `INSERT INTO attempts (id, tenant_id, delivery_id, message_id, endpoint_id, attempt, outcome, status_code, error, response_body, started_at, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [a.id, a.tenantId, a.deliveryId, a.messageId, a.endpointId, a.attempt, a.outcome, a.statusCode, a.error, a.responseBody, a.startedAt, a.durationMs],
+  );
+  const r = await q.query(
+    `UPDATE deliveries SET
+       state = $3,
+       attempts = attempts + 1,
+       next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $4::double precision / 1000) END,
+       lease_until = NULL, lease_owner = NULL,
+       last_status = $5, last_error = $6, updated_at = now()
+     WHERE id = $1 AND lease_owner = $2 AND state = 'sending'`,
+    [a.deliveryId, owner, next.state, next.state === 'pending' ? next.retryInMs : 0, a.statusCode, a.error],
+  );
+  return r.rowCount > 0;
+}
+
+/** Deliveries whose worker died: their lease expired, so they are due again. */
+export async function reapExpiredLeases(q: Queryable): Promise<number> {
+  const r = await q.query(
+    `UPDATE deliveries SET state = 'pending', next_attempt_at = now(), lease_until = NULL, lease_owner = NULL, updated_at = now()
+     WHERE state = 'sending' AND lease_until < now()`,
+  );
+  return r.rowCount;
+}
+
+/** On shutdown: hand back what this worker claimed but did not finish, due at once. */
+export async function releaseLeases(q: Queryable, owner: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await q.query(
+    `UPDATE deliveries SET state = 'pending', next_attempt_at = now(), lease_until = NULL, lease_owner = NULL, updated_at = now()
+     WHERE id = ANY($1::text[]) AND lease_owner = $2 AND state = 'sending'`,
+    [ids, owner],
+  );
+  return r.rowCount;
+}
