@@ -25,10 +25,21 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
+    // Path ids and uids are Ref (≤ 256 characters); the router's default of 100 made longer uids unaddressable.
+    routerOptions: { maxParamLength: 256 },
+    // Errors the router answers before any route (undecodable URL, over-long parameter): problem+json too.
+    frameworkErrors: (err, _req, reply) =>
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendProblem(reply, 414, 'URI_TOO_LONG', 'A path parameter is too long', 'A path parameter is longer than 256 characters')
+        : err.code === 'FST_ERR_BAD_URL'
+          ? sendProblem(reply, 400, 'BAD_URL', 'The URL is not valid', 'The path contains an invalid percent-encoding')
+          : sendProblem(reply, 500, 'INTERNAL', 'Internal server error'),
     // One line per request, written by our onResponse hook with the route (not the raw URL) and tenant.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>() as unknown as Api;
 
+  // JSON only: without this, Fastify's built-in text/plain parser hands a string to the validators (400, not 415).
+  (app as unknown as FastifyInstance).removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);

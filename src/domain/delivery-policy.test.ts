@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { decide, describeResult } from './delivery-policy.ts';
+
+const schedule = [0, 1000, 2000];
+const mid = () => 0.5; // no jitter
+
+describe('decide', () => {
+  it('succeeds on any 2xx', () => {
+    for (const status of [200, 201, 204, 299]) {
+      expect(decide({ result: { kind: 'response', status, retryAfterMs: null }, attemptsInRound: 1, scheduleMs: schedule, random: mid })).toEqual({ state: 'succeeded' });
+    }
+  });
+
+  it('retries failures on the schedule, then fails', () => {
+    const fail = { kind: 'response' as const, status: 500, retryAfterMs: null };
+    expect(decide({ result: fail, attemptsInRound: 1, scheduleMs: schedule, random: mid })).toEqual({ state: 'pending', retryInMs: 1000 });
+    expect(decide({ result: fail, attemptsInRound: 2, scheduleMs: schedule, random: mid })).toEqual({ state: 'pending', retryInMs: 2000 });
+    expect(decide({ result: fail, attemptsInRound: 3, scheduleMs: schedule, random: mid })).toEqual({ state: 'failed' });
+  });
+
+  it('treats redirects, timeouts and refused egress as failures to retry', () => {
+    for (const result of [
+      { kind: 'response' as const, status: 302, retryAfterMs: null },
+      { kind: 'error' as const, code: 'timeout', message: 't' },
+      { kind: 'error' as const, code: 'egress_refused', message: 'e' },
+    ]) {
+      expect(decide({ result, attemptsInRound: 1, scheduleMs: schedule, random: mid }).state).toBe('pending');
+    }
+  });
+
+  it('honours a longer Retry-After', () => {
+    const r = decide({ result: { kind: 'response', status: 429, retryAfterMs: 60_000 }, attemptsInRound: 1, scheduleMs: schedule, random: mid });
+    expect(r).toEqual({ state: 'pending', retryInMs: 60_000 });
+  });
+
+  it('fails at once and disables the endpoint on 410 Gone', () => {
+    const r = decide({ result: { kind: 'response', status: 410, retryAfterMs: null }, attemptsInRound: 1, scheduleMs: schedule, random: mid });
+    expect(r.state).toBe('failed');
+    expect(r).toHaveProperty('disableEndpoint');
+  });
+
+  it('describes what went wrong', () => {
+    expect(describeResult({ kind: 'response', status: 200, retryAfterMs: null })).toBeNull();
+    expect(describeResult({ kind: 'response', status: 503, retryAfterMs: null })).toBe('HTTP 503');
+    expect(describeResult({ kind: 'error', code: 'timeout', message: 'after 15000 ms' })).toBe('timeout: after 15000 ms');
+  });
+});
