@@ -137,7 +137,7 @@ describe('delivery', () => {
     const previous = rx.reply;
     rx.reply = (r, i) => (r.path === '/recover' ? { status: up ? 200 : 502 } : previous(r, i));
     const since = new Date(Date.now() - 1000).toISOString();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: { i } })).body.id);
     await waitUntil(async () => {
       const states = await Promise.all(ids.map(async (id) => (await t.api.get(`/v1/consumers/${consumer}/messages/${id}`)).body.deliveries[0]?.state));
