@@ -67,7 +67,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
 
   registerAuth(app as unknown as FastifyInstance, deps, deps.operatorToken);
   app.addHook('preValidation', async (req) => {
-    assertCleanInput({ body: req.body, query: req.query, params: req.params });
+    // Named as in schema-validation errors (`querystring.limit`), so a field has one name whichever check refused it.
+    assertCleanInput({ body: req.body, querystring: req.query, params: req.params });
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
