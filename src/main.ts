@@ -8,6 +8,7 @@ import { createHttpClient, type HttpClient } from './delivery/http-client.ts';
 import { createWorker, type Worker } from './delivery/worker.ts';
 import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
 import { ensureOperatorToken } from './operator-token.ts';
+import { createKeyAuthenticator } from './domain/api-keys.ts';
 import { openStore } from './store/open.ts';
 import { isMigrated, migrate } from './store/migrate.ts';
 import type { Db } from './store/db.ts';
@@ -74,6 +75,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         {
           db,
           clock,
+          keys: createKeyAuthenticator({ db, clock, egressAllow: config.egressAllow }),
           egressAllow: config.egressAllow,
           operatorToken,
           maxPayloadBytes: config.maxPayloadBytes,

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { errorHandler, sendProblem } from './problem.ts';
+import { AppError } from '../errors.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { assertCleanInput } from './plugins/input-hygiene.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -65,7 +66,12 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerAuth(app as unknown as FastifyInstance, deps, deps.operatorToken);
+  registerAuth(app as unknown as FastifyInstance, deps.keys, deps.operatorToken);
+  app.addHook('onRequest', async (req) => {
+    // Bodies are read as UTF-8; a body that says it is in another charset would be silently misread.
+    const charset = /;\s*charset="?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json in UTF-8');
+  });
   app.addHook('preValidation', async (req) => {
     // Named as in schema-validation errors (`querystring.limit`), so a field has one name whichever check refused it.
     assertCleanInput({ body: req.body, querystring: req.query, params: req.params });

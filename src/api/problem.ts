@@ -48,7 +48,11 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return fromCode(reply, 'BAD_JSON', err.message);
   }
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return fromCode(reply, 'BAD_JSON', err.message);
+  if (err instanceof SyntaxError && /prototype property/.test(err.message)) {
+    // Valid JSON, refused on purpose: __proto__ / constructor.prototype keys could poison objects.
+    return fromCode(reply, 'VALIDATION', 'Keys named __proto__ or constructor.prototype are not accepted', [{ field: 'body', message: err.message }]);
+  }
+  if (err instanceof SyntaxError) return fromCode(reply, 'BAD_JSON', err.message);
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return sendProblem(reply, status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message);
   // Internal errors: logged with context, answered bare (no stack, no message).

@@ -1,12 +1,14 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DomainDeps } from '../domain/deps.ts';
+import type { KeyAuthenticator } from '../domain/api-keys.ts';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface ApiDeps extends DomainDeps {
   readonly operatorToken: string | undefined;
   readonly maxPayloadBytes: number;
+  readonly keys: KeyAuthenticator;
   /** Readiness: database reachable and migrated, and not draining. */
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }

@@ -5,7 +5,7 @@ import { newId } from '../store/ids.ts';
 import { DELIVERY_CHANNEL } from '../store/deliveries.ts';
 import { disableEndpoint } from '../store/endpoints.ts';
 import * as queue from '../store/queue.ts';
-import { decide, describeResult, isSuccess, type AttemptResult } from '../domain/delivery-policy.ts';
+import { decide, describeResult, isSuccess, type AttemptResult, type Decision } from '../domain/delivery-policy.ts';
 import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
 import type { HttpClient } from './http-client.ts';
 
@@ -48,18 +48,26 @@ export function createWorker(o: WorkerOptions): Worker {
   let loopDone: Promise<void> = Promise.resolve();
   let unlisten: (() => Promise<void>) | undefined;
   let kick: (() => void) | undefined;
+  // A wake-up that came while the loop was busy claiming is kept, not lost.
+  let woken = false;
   let lastReap = 0;
 
   const wake = (): void => {
-    kick?.();
+    if (kick) kick();
+    else woken = true;
   };
 
   function waitForWork(ms: number): Promise<void> {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         kick = undefined;
+        woken = false;
         resolve();
       }
       kick = done;
@@ -98,12 +106,57 @@ export function createWorker(o: WorkerOptions): Worker {
       startedAt: new Date(now),
       durationMs: Math.round(sent.durationMs),
     };
-    // Recorded under the delivery's own tenant, so even the worker's writes pass through RLS.
-    await o.db.tenant(d.tenantId, async (q) => {
-      const owned = await queue.complete(q, o.owner, attempt, decision);
-      if (owned && decision.state === 'failed' && decision.disableEndpoint) await disableEndpoint(q, d.endpointId, decision.disableEndpoint);
-    });
+    await record({ attempt, decision, endpointId: d.endpointId });
     o.log.debug({ deliveryId: d.id, messageId: d.messageId, endpointId: d.endpointId, state: decision.state, status: attempt.statusCode }, 'delivery attempt');
+  }
+
+  // Outcomes are written in batches: whatever finished while the previous batch was being written
+  // goes in the next one, one transaction per tenant (under that tenant's role, through RLS).
+  interface Outcome {
+    attempt: queue.AttemptRecord;
+    decision: Decision;
+    endpointId: string;
+  }
+  let pending: Array<{ o: Outcome; done: (err?: unknown) => void }> = [];
+  let flushing = false;
+
+  function record(outcome: Outcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      pending.push({ o: outcome, done: (err) => (err ? reject(err) : resolve()) });
+      if (!flushing) void flush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      const byTenant = new Map<string, typeof batch>();
+      for (const item of batch) {
+        const list = byTenant.get(item.o.attempt.tenantId) ?? [];
+        list.push(item);
+        byTenant.set(item.o.attempt.tenantId, list);
+      }
+      await Promise.all(
+        [...byTenant].map(async ([tenantId, items]) => {
+          try {
+            await o.db.tenant(tenantId, async (q) => {
+              const moved = await queue.completeMany(q, o.owner, items.map((i) => ({ attempt: i.o.attempt, next: i.o.decision })));
+              for (const { o: x } of items) {
+                if (x.decision.state === 'failed' && x.decision.disableEndpoint && moved.has(x.attempt.deliveryId)) {
+                  await disableEndpoint(q, x.endpointId, x.decision.disableEndpoint);
+                }
+              }
+            });
+            for (const i of items) i.done();
+          } catch (err) {
+            for (const i of items) i.done(err);
+          }
+        }),
+      );
+    }
+    flushing = false;
   }
 
   function run(d: queue.ClaimedDelivery): void {

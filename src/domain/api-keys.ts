@@ -29,15 +29,37 @@ export async function issueKey(q: Queryable, tenantId: string, name: string, sco
   return { key, secret };
 }
 
-export async function authenticateKey(deps: DomainDeps, secret: string): Promise<Principal | null> {
-  if (!secret.startsWith(KEY_PREFIX)) return null;
-  const hash = hashKey(secret);
-  const key = await deps.db.system(async (q) => {
-    const k = await keys.findActiveKeyByHash(q, hash);
-    if (k) await keys.touchApiKey(q, k.id);
-    return k;
-  });
-  return key ? { kind: 'tenant', tenantId: key.tenantId, keyId: key.id, scopes: key.scopes } : null;
+/**
+ * Resolves keys to their tenant. Answers are cached per process for `ttlMs`, so a busy key costs
+ * no database round trip per request; a key revoked elsewhere stops working within that time
+ * (at once in the process that revoked it, which calls `forget`).
+ */
+export interface KeyAuthenticator {
+  authenticate(secret: string): Promise<Principal | null>;
+  forget(): void;
+}
+
+export function createKeyAuthenticator(deps: DomainDeps, ttlMs = 2_000, maxEntries = 10_000): KeyAuthenticator {
+  const cache = new Map<string, { principal: Principal | null; until: number }>();
+  return {
+    async authenticate(secret) {
+      if (!secret.startsWith(KEY_PREFIX)) return null;
+      const hash = hashKey(secret);
+      const now = deps.clock().getTime();
+      const cached = cache.get(hash);
+      if (cached && cached.until > now) return cached.principal;
+      const key = await deps.db.system(async (q) => {
+        const k = await keys.findActiveKeyByHash(q, hash);
+        if (k) await keys.touchApiKey(q, k.id);
+        return k;
+      });
+      const principal: Principal | null = key ? { kind: 'tenant', tenantId: key.tenantId, keyId: key.id, scopes: key.scopes } : null;
+      if (cache.size >= maxEntries) cache.clear(); // a crude bound: it refills within a request per key
+      cache.set(hash, { principal, until: now + ttlMs });
+      return principal;
+    },
+    forget: () => cache.clear(),
+  };
 }
 
 export function hasScope(granted: readonly Scope[], needed: Scope): boolean {

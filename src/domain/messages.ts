@@ -30,31 +30,24 @@ export interface PublishResult {
  * (NOTIFY is delivered on commit). The caller answers 202 only after this resolves.
  */
 export async function publish(deps: DomainDeps, tenantId: string, consumerRef: string, input: PublishInput): Promise<PublishResult> {
+  const id = newId('msg');
+  const channels = input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null;
+  const eventId = input.eventId ?? id;
   return deps.db.tenant(tenantId, async (q) => {
-    const consumer = await requireConsumer(q, consumerRef);
-    const id = newId('msg');
-    const channels = input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null;
-    const eventId = input.eventId ?? id;
-    const message = await messages.insertMessage(q, {
-      id,
-      tenantId,
-      consumerId: consumer.id,
-      eventType: input.eventType,
-      eventId,
-      payload: input.payload,
-      channels,
-    });
-    if (!message) {
-      const original = await messages.findMessageByEventId(q, consumer.id, eventId);
-      if (!original) throw new AppError('CONFLICT', 'The eventId is being published concurrently; retry');
-      return { message: original, created: false, deliveries: 0 };
+    const r = await messages.insertMessage(q, { id, tenantId, consumerRef, eventType: input.eventType, eventId, payload: input.payload, channels });
+    switch (r.kind) {
+      case 'no-consumer':
+        throw notFound('Consumer');
+      case 'duplicate': {
+        const original = await messages.findMessageByEventId(q, r.consumerId, eventId);
+        if (!original) throw new AppError('CONFLICT', 'The eventId is being published concurrently; retry');
+        return { message: original, created: false, deliveries: 0 };
+      }
+      case 'inserted': {
+        const count = await deliveries.enqueue(q, { tenantId, messageId: id, endpointIds: r.endpointIds }, () => newId('dlv'));
+        return { message: r.message, created: true, deliveries: count };
+      }
     }
-    const count = await deliveries.fanOut(
-      q,
-      { tenantId, messageId: message.id, consumerId: consumer.id, eventType: message.eventType, channels },
-      () => newId('dlv'),
-    );
-    return { message, created: true, deliveries: count };
   });
 }
 

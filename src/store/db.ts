@@ -55,12 +55,19 @@ export function openPostgres(url: string, poolSize: number): Db {
     /* an idle client died (server restart); the pool replaces it */
   });
 
-  async function inTx<T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>): Promise<T> {
+  // BEGIN and the role switch travel in one round trip (simple protocol; the tenant id is a quoted literal).
+  const begin = (role: 'tenant' | 'system' | 'owner', tenantId: string): string =>
+    role === 'tenant'
+      ? `BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', ${pg.escapeLiteral(tenantId)}, true)`
+      : role === 'system'
+        ? `BEGIN; ${SYSTEM_PREAMBLE}`
+        : 'BEGIN';
+
+  async function inTx<T>(role: 'tenant' | 'system' | 'owner', tenantId: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      if (preamble) await client.query(preamble, params);
+      await client.query(begin(role, tenantId));
       const q: Queryable = {
         query: async (text, values) => {
           const r = await client.query(text, values as unknown[] | undefined);
@@ -87,9 +94,9 @@ export function openPostgres(url: string, poolSize: number): Db {
 
   return {
     kind: 'postgres',
-    tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
-    system: (fn) => inTx(SYSTEM_PREAMBLE, [], fn),
-    owner: (fn) => inTx(null, [], fn),
+    tenant: (tenantId, fn) => inTx('tenant', tenantId, fn),
+    system: (fn) => inTx('system', '', fn),
+    owner: (fn) => inTx('owner', '', fn),
     async listen(channel, onNotify) {
       let closed = false;
       let client: pg.Client | undefined;

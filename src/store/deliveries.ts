@@ -16,32 +16,24 @@ export interface DeliveryStatus {
 export const DELIVERY_CHANNEL = 'tramline_deliveries';
 
 /**
- * Fans a message out in the publish transaction: one delivery per enabled endpoint of the
- * consumer whose filters match. An endpoint without an event-type filter takes every type;
- * one with channels takes only messages that carry at least one of them.
+ * Queues one delivery per endpoint (chosen by `matchEndpoints` in the same transaction) and wakes
+ * the workers; the NOTIFY is delivered when the transaction commits.
  */
-export async function fanOut(
+export async function enqueue(
   q: Queryable,
-  m: { tenantId: string; messageId: string; consumerId: string; eventType: string; channels: string[] | null },
+  m: { tenantId: string; messageId: string; endpointIds: readonly string[] },
   newId: () => string,
 ): Promise<number> {
-  const endpoints = await q.query<{ id: string }>(
-    `SELECT id FROM endpoints
-     WHERE consumer_id = $1 AND NOT disabled
-       AND (event_types IS NULL OR $2 = ANY(event_types))
-       AND (channels IS NULL OR channels && coalesce($3::text[], '{}'))`,
-    [m.consumerId, m.eventType, m.channels],
-  );
-  if (endpoints.rows.length === 0) return 0;
-  const ids = endpoints.rows.map(() => newId());
+  if (m.endpointIds.length === 0) return 0;
   await q.query(
-    `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, state, next_attempt_at)
-     SELECT d.id, $1, $2, d.endpoint_id, 'pending', now()
-     FROM unnest($3::text[], $4::text[]) AS d(id, endpoint_id)`,
-    [m.tenantId, m.messageId, ids, endpoints.rows.map((e) => e.id)],
+    `WITH queued AS (
+       INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, state, next_attempt_at)
+       SELECT d.id, $1, $2, d.endpoint_id, 'pending', now() FROM unnest($3::text[], $4::text[]) AS d(id, endpoint_id)
+       RETURNING 1)
+     SELECT pg_notify('${DELIVERY_CHANNEL}', '') FROM (SELECT count(*) FROM queued) AS n`,
+    [m.tenantId, m.messageId, m.endpointIds.map(() => newId()), m.endpointIds],
   );
-  await q.query(`SELECT pg_notify('${DELIVERY_CHANNEL}', '')`);
-  return ids.length;
+  return m.endpointIds.length;
 }
 
 interface DeliveryRow {

@@ -33,21 +33,55 @@ const toMessage = (r: MessageRow): Message => ({
   createdAt: r.created_at,
 });
 
+export type InsertOutcome =
+  | { kind: 'no-consumer' }
+  | { kind: 'duplicate'; consumerId: string }
+  | { kind: 'inserted'; message: Message; endpointIds: string[] };
+
 /**
- * Inserts the message unless its eventId is already taken for this consumer. A concurrent
- * duplicate waits on the unique index and then does nothing, so a repeat never makes a second message.
+ * One round trip for the publish: resolves the consumer (id or uid), inserts the message unless
+ * its eventId is taken for that consumer, and picks the endpoints whose filters match. A
+ * concurrent duplicate waits on the unique index and then inserts nothing, so a repeat never
+ * makes a second message. Endpoint filters: no event-type list takes every type; a channel
+ * list takes only messages that carry at least one of those channels.
  */
 export async function insertMessage(
   q: Queryable,
-  m: { id: string; tenantId: string; consumerId: string; eventType: string; eventId: string; payload: string; channels: string[] | null },
-): Promise<Message | null> {
-  const r = await q.query<MessageRow>(
-    `INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (consumer_id, event_id) DO NOTHING RETURNING ${COLUMNS}`,
-    [m.id, m.tenantId, m.consumerId, m.eventType, m.eventId, m.payload, m.channels],
+  m: { id: string; tenantId: string; consumerRef: string; eventType: string; eventId: string; payload: string; channels: string[] | null },
+): Promise<InsertOutcome> {
+  const r = await q.query<{ consumer_id: string; id: string | null; event_id: string; created_at: Date; endpoint_ids: string[] }>(
+    `WITH c AS (
+       SELECT id FROM consumers WHERE id = $1 OR uid = $1 ORDER BY (id = $1) DESC LIMIT 1
+     ), m AS (
+       INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels)
+       SELECT $2, $3, c.id, $4, $5, $6, $7 FROM c
+       ON CONFLICT (consumer_id, event_id) DO NOTHING
+       RETURNING id, consumer_id, event_id, created_at
+     )
+     SELECT c.id AS consumer_id, m.id, m.event_id, m.created_at,
+            ARRAY(SELECT e.id FROM endpoints e
+                  WHERE m.id IS NOT NULL AND e.consumer_id = c.id AND NOT e.disabled
+                    AND (e.event_types IS NULL OR $4 = ANY(e.event_types))
+                    AND (e.channels IS NULL OR e.channels && coalesce($7::text[], '{}'))) AS endpoint_ids
+     FROM c LEFT JOIN m ON true`,
+    [m.consumerRef, m.id, m.tenantId, m.eventType, m.eventId, m.payload, m.channels],
   );
-  return r.rows[0] ? toMessage(r.rows[0]) : null;
+  const row = r.rows[0];
+  if (!row) return { kind: 'no-consumer' };
+  if (!row.id) return { kind: 'duplicate', consumerId: row.consumer_id };
+  return {
+    kind: 'inserted',
+    endpointIds: row.endpoint_ids,
+    message: {
+      id: row.id,
+      consumerId: row.consumer_id,
+      eventType: m.eventType,
+      eventId: row.event_id,
+      payload: m.payload,
+      channels: m.channels,
+      createdAt: row.created_at,
+    },
+  };
 }
 
 export async function findMessageByEventId(q: Queryable, consumerId: string, eventId: string): Promise<Message | null> {

@@ -114,24 +114,49 @@ export type Completion =
   | { state: 'pending'; retryInMs: number }
   | { state: 'failed' };
 
-/** Records the attempt and moves the delivery on, if this worker still holds its lease. */
-export async function complete(q: Queryable, owner: string, a: AttemptRecord, next: Completion): Promise<boolean> {
-  await q.query(
-    `INSERT INTO attempts (id, tenant_id, delivery_id, message_id, endpoint_id, attempt, outcome, status_code, error, response_body, started_at, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [a.id, a.tenantId, a.deliveryId, a.messageId, a.endpointId, a.attempt, a.outcome, a.statusCode, a.error, a.responseBody, a.startedAt, a.durationMs],
-  );
-  const r = await q.query(
-    `UPDATE deliveries SET
-       state = $3,
-       attempts = attempts + 1,
-       next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $4::double precision / 1000) END,
+/**
+ * Records a batch of attempts (one tenant's, in that tenant's transaction) and moves each delivery
+ * on, in one round trip. A delivery is moved only while this worker still holds its lease, so one
+ * whose lease expired and was taken over keeps the newer outcome; its attempt is recorded anyway,
+ * because it happened. Returns the ids of the deliveries that were moved.
+ */
+export async function completeMany(q: Queryable, owner: string, items: ReadonlyArray<{ attempt: AttemptRecord; next: Completion }>): Promise<Set<string>> {
+  const col = <T>(f: (x: { attempt: AttemptRecord; next: Completion }) => T): T[] => items.map(f);
+  const r = await q.query<{ id: string }>(
+    // A data-modifying CTE always runs, referenced or not.
+    `WITH recorded AS (
+       INSERT INTO attempts (id, tenant_id, delivery_id, message_id, endpoint_id, attempt, outcome, status_code, error, response_body, started_at, duration_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::timestamptz[], $12::int[])
+       RETURNING 1
+     )
+     UPDATE deliveries d SET
+       state = u.state,
+       attempts = d.attempts + 1,
+       next_attempt_at = CASE WHEN u.state = 'pending' THEN now() + make_interval(secs => u.retry_ms / 1000) END,
        lease_until = NULL, lease_owner = NULL,
-       last_status = $5, last_error = $6, updated_at = now()
-     WHERE id = $1 AND lease_owner = $2 AND state = 'sending'`,
-    [a.deliveryId, owner, next.state, next.state === 'pending' ? next.retryInMs : 0, a.statusCode, a.error],
+       last_status = u.status, last_error = u.error, updated_at = now()
+     FROM unnest($3::text[], $13::text[], $14::double precision[], $8::int[], $9::text[]) AS u(id, state, retry_ms, status, error)
+     WHERE d.id = u.id AND d.lease_owner = $15 AND d.state = 'sending'
+     RETURNING d.id`,
+    [
+      col((x) => x.attempt.id),
+      col((x) => x.attempt.tenantId),
+      col((x) => x.attempt.deliveryId),
+      col((x) => x.attempt.messageId),
+      col((x) => x.attempt.endpointId),
+      col((x) => x.attempt.attempt),
+      col((x) => x.attempt.outcome),
+      col((x) => x.attempt.statusCode),
+      col((x) => x.attempt.error),
+      col((x) => x.attempt.responseBody),
+      col((x) => x.attempt.startedAt.toISOString()),
+      col((x) => x.attempt.durationMs),
+      col((x) => x.next.state),
+      col((x) => (x.next.state === 'pending' ? x.next.retryInMs : 0)),
+      owner,
+    ],
   );
-  return r.rowCount > 0;
+  return new Set(r.rows.map((x) => x.id));
 }
 
 /** Deliveries whose worker died: their lease expired, so they are due again. */

@@ -1,8 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
-import { authenticateKey, hasScope, type Principal, type Scope } from '../../domain/api-keys.ts';
-import type { DomainDeps } from '../../domain/deps.ts';
+import { hasScope, type KeyAuthenticator, type Principal, type Scope } from '../../domain/api-keys.ts';
 
 /** What a route needs: the operator token, a tenant key with a scope, or nothing (health, docs). */
 export type Access = 'operator' | Scope | 'public';
@@ -18,7 +17,7 @@ declare module 'fastify' {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-export function registerAuth(app: FastifyInstance, deps: DomainDeps, operatorToken: string | undefined): void {
+export function registerAuth(app: FastifyInstance, keys: KeyAuthenticator, operatorToken: string | undefined): void {
   const operatorDigest = operatorToken ? digest(operatorToken) : null;
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
@@ -34,7 +33,7 @@ export function registerAuth(app: FastifyInstance, deps: DomainDeps, operatorTok
       }
       throw new AppError('UNAUTHORIZED', 'This route needs the operator token');
     }
-    const principal = await authenticateKey(deps, token);
+    const principal = await keys.authenticate(token);
     if (!principal || principal.kind !== 'tenant') throw new AppError('UNAUTHORIZED', 'The API key is not valid or was revoked');
     if (!hasScope(principal.scopes, access)) throw new AppError('FORBIDDEN', `This key lacks the ${access} scope`);
     request.principal = principal;

@@ -26,6 +26,7 @@ export function apiKeyRoutes(app: Api, deps: ApiDeps): void {
     schema: { tags, summary: 'Revoke an API key', params: z.object({ id: Ref }), response: { 204: z.null(), 404: Problem } },
     handler: async (req, reply) => {
       await revokeKey(deps, tenantOf(req), req.params.id, keyOf(req));
+      deps.keys.forget();
       return reply.code(204).send(null);
     },
   });

@@ -100,7 +100,7 @@ export const EndpointOut = z.object({
   updatedAt: z.date(),
 });
 export const SecretOut = z.object({ secret: z.string() });
-export const RotateIn = z.object({ secret: z.string().max(256).optional() }).optional();
+export const RotateIn = z.object({ secret: z.string().max(256).optional() }).nullish();
 export const RecoverIn = z.object({ since: z.coerce.date() });
 export const RecoverOut = z.object({ recovered: z.number() });
 
