@@ -165,9 +165,14 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
   };
 }
 
+/** Lock files this process wrote and still holds (to tell them from a stale file that happens to name our pid). */
+const heldLocks = new Set<string>();
+
 /**
  * The embedded data folder can be opened by one process at a time. A pid file makes a
  * second process (a CLI command while the gateway runs) fail clearly instead of corrupting it.
+ * A file naming our own pid that we do not hold is stale: a container's gateway is PID 1 on
+ * every start, so after a kill -9 the restarted process finds its own pid in the file.
  */
 export function lockDataDir(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -175,10 +180,12 @@ export function lockDataDir(dataDir: string): () => void {
   for (let i = 0; i < 2; i++) {
     try {
       fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      heldLocks.add(lockPath);
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
+        heldLocks.delete(lockPath);
         try {
           fs.unlinkSync(lockPath);
         } catch {
@@ -190,7 +197,8 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      const inUse = pid === process.pid ? heldLocks.has(lockPath) : Number.isInteger(pid) && pid > 0 && isAlive(pid);
+      if (inUse) {
         throw new DataDirLockedError(
           `The data folder ${dataDir} is in use by process ${pid} (a running gateway?). ` +
             `Embedded Postgres can be opened by one process at a time: stop it first, or point DATABASE_URL at a Postgres server.`,
