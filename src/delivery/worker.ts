@@ -24,6 +24,11 @@ export interface WorkerOptions {
   random?: () => number;
   /** Largest claim per round trip. */
   batchSize?: number;
+  /**
+   * Shortest pause between two claims when the queue ran dry: wake-ups that come closer than this
+   * (one per publish, one per finished delivery) are served by one claim instead of one each.
+   */
+  claimPacingMs?: number;
 }
 
 export interface Worker {
@@ -42,6 +47,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const clock = o.clock ?? Date.now;
   const random = o.random ?? Math.random;
   const batchSize = o.batchSize ?? 50;
+  const pacing = o.claimPacingMs ?? 5;
   const inFlight = new Map<string, AbortController>();
   let running = false;
   let stopping = false;
@@ -202,7 +208,10 @@ export function createWorker(o: WorkerOptions): Worker {
         continue;
       }
       for (const d of claimed) run(d);
-      if (claimed.length < limit) await waitForWork(o.pollIntervalMs);
+      if (claimed.length < limit) {
+        await sleep(pacing);
+        await waitForWork(o.pollIntervalMs);
+      }
     }
   }
 

@@ -51,7 +51,8 @@ export async function claimDue(
 ): Promise<ClaimedDelivery[]> {
   const r = await q.query<ClaimRow>(
     `WITH busy AS (
-       SELECT endpoint_id, count(*)::int AS n FROM deliveries WHERE state = 'sending' GROUP BY endpoint_id
+       -- An expired lease is a dead worker's, not a delivery in flight: it does not hold a slot.
+       SELECT endpoint_id, count(*)::int AS n FROM deliveries WHERE state = 'sending' AND lease_until > now() GROUP BY endpoint_id
      ), candidates AS (
        SELECT d.id, d.endpoint_id, d.next_attempt_at FROM deliveries d
        WHERE d.state = 'pending' AND d.next_attempt_at <= now()
@@ -159,10 +160,13 @@ export async function completeMany(q: Queryable, owner: string, items: ReadonlyA
   return new Set(r.rows.map((x) => x.id));
 }
 
-/** Deliveries whose worker died: their lease expired, so they are due again. */
+/**
+ * Deliveries whose worker died: their lease expired, so they are due again, at their original
+ * due time (the front of the queue, not the back).
+ */
 export async function reapExpiredLeases(q: Queryable): Promise<number> {
   const r = await q.query(
-    `UPDATE deliveries SET state = 'pending', next_attempt_at = now(), lease_until = NULL, lease_owner = NULL, updated_at = now()
+    `UPDATE deliveries SET state = 'pending', next_attempt_at = coalesce(next_attempt_at, now()), lease_until = NULL, lease_owner = NULL, updated_at = now()
      WHERE state = 'sending' AND lease_until < now()`,
   );
   return r.rowCount;
