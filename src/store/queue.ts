@@ -1,4 +1,5 @@
 import type { Queryable } from './db.ts';
+import type { Attempt } from './attempts.ts';
 
 /**
  * The delivery queue's hot SQL, used by workers through the system role (claims cross tenants).
@@ -95,20 +96,8 @@ export async function claimDue(
   }));
 }
 
-export interface AttemptRecord {
-  id: string;
-  tenantId: string;
-  deliveryId: string;
-  messageId: string;
-  endpointId: string;
-  attempt: number;
-  outcome: 'succeeded' | 'failed';
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-  startedAt: Date;
-  durationMs: number;
-}
+/** An attempt as the worker records it: the attempt-log row plus the tenant it belongs to. */
+export type AttemptRecord = Attempt & { tenantId: string };
 
 export type Completion =
   | { state: 'succeeded' }
