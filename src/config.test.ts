@@ -37,3 +37,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRAMLINE_DELIVERY_TIMEOUT: 'soon' })).toThrow(/TRAMLINE_DELIVERY_TIMEOUT/);
   });
 });
+
+describe('loadConfig: abuse limits, Redis and CORS', () => {
+  it('has generous defaults and no Redis or CORS origin', () => {
+    const c = loadConfig({});
+    expect(c.rateLimit).toEqual({ perKey: 1000, perTenant: 2000, windowMs: 1000 });
+    expect(c.outboundPerTenantPerSecond).toBe(2000);
+    expect([c.redisUrl, c.redisPrefix, c.corsOrigins]).toEqual([undefined, 'tramline:', []]);
+  });
+
+  it('parses the variables and names a wrong one', () => {
+    const c = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      TRAMLINE_RATE_LIMIT_PER_KEY: '5',
+      TRAMLINE_RATE_LIMIT_PER_TENANT: '8',
+      TRAMLINE_RATE_LIMIT_WINDOW: '30s',
+      TRAMLINE_OUTBOUND_PER_TENANT: '5',
+      TRAMLINE_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
+    });
+    expect(c.rateLimit).toEqual({ perKey: 5, perTenant: 8, windowMs: 30_000 });
+    expect(c.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ TRAMLINE_RATE_LIMIT_PER_KEY: '0' })).toThrow(/TRAMLINE_RATE_LIMIT_PER_KEY/);
+    expect(() => loadConfig({ TRAMLINE_OUTBOUND_PER_TENANT: 'lots' })).toThrow(/TRAMLINE_OUTBOUND_PER_TENANT/);
+    expect(() => loadConfig({ TRAMLINE_CORS_ORIGINS: '*' })).toThrow(/TRAMLINE_CORS_ORIGINS/);
+    expect(() => loadConfig({ TRAMLINE_CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/TRAMLINE_CORS_ORIGINS/);
+  });
+});

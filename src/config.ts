@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDuration, parseDurationList } from './domain/durations.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './domain/retry-schedule.ts';
 import { parseCidrList, type CidrList } from './domain/egress-guard.ts';
+import { parseMasterKeys } from './domain/secrets/key-wrapper.ts';
 
 /**
  * Configuration is parsed once, from the environment, in the entry point and passed
@@ -40,6 +41,17 @@ const EnvSchema = z.object({
   TRAMLINE_POLL_INTERVAL: duration('1s'),
   TRAMLINE_SHUTDOWN_TIMEOUT: duration('20s'),
   TRAMLINE_DB_POOL_SIZE: int(10, 1, 200),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL'),
+  TRAMLINE_REDIS_PREFIX: z.string().min(1).max(100).default('tramline:'),
+  TRAMLINE_RATE_LIMIT_PER_KEY: int(1000, 1, 10_000_000),
+  TRAMLINE_RATE_LIMIT_PER_TENANT: int(2000, 1, 10_000_000),
+  TRAMLINE_RATE_LIMIT_WINDOW: duration('1s'),
+  TRAMLINE_OUTBOUND_PER_TENANT: int(2000, 1, 1_000_000),
+  TRAMLINE_CORS_ORIGINS: z.string().default(''),
+  TRAMLINE_MASTER_KEY: z.string().optional(),
 });
 
 export type Role = 'api' | 'worker' | 'scheduler' | 'all';
@@ -64,6 +76,22 @@ export interface Config {
   readonly maxPayloadBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly dbPoolSize: number;
+  /** Shared state across replicas (rate-limit counters); kept in each process's memory when unset. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key this installation writes, so several installations can share one Redis. */
+  readonly redisPrefix: string;
+  readonly rateLimit: {
+    /** Requests per window per API key, then per tenant (all its keys together), on authenticated /v1 routes. */
+    readonly perKey: number;
+    readonly perTenant: number;
+    readonly windowMs: number;
+  };
+  /** Outbound delivery requests per second per tenant, in each worker process (a token bucket). */
+  readonly outboundPerTenantPerSecond: number;
+  /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Master key versions for secrets at rest; unset = the embedded default's key file. */
+  readonly masterKey: { keys: Map<number, Buffer>; current: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -82,10 +110,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  TRAMLINE_EGRESS_ALLOW: ${(err as Error).message}`);
   }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseOrigins(e.TRAMLINE_CORS_ORIGINS);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  TRAMLINE_CORS_ORIGINS: ${(err as Error).message}`);
+  }
   try {
     retryScheduleMs = e.TRAMLINE_RETRY_SCHEDULE ? parseDurationList(e.TRAMLINE_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE_MS;
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  TRAMLINE_RETRY_SCHEDULE: ${(err as Error).message}`);
+  }
+  let masterKey: Config['masterKey'];
+  try {
+    masterKey = e.TRAMLINE_MASTER_KEY ? parseMasterKeys(e.TRAMLINE_MASTER_KEY) : undefined;
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  TRAMLINE_MASTER_KEY: ${(err as Error).message}`);
   }
   const timeoutMs = e.TRAMLINE_DELIVERY_TIMEOUT;
   return Object.freeze({
@@ -107,5 +147,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxPayloadBytes: e.TRAMLINE_MAX_PAYLOAD_BYTES,
     shutdownTimeoutMs: e.TRAMLINE_SHUTDOWN_TIMEOUT,
     dbPoolSize: e.TRAMLINE_DB_POOL_SIZE,
+    redisUrl: e.REDIS_URL || undefined,
+    redisPrefix: e.TRAMLINE_REDIS_PREFIX,
+    rateLimit: Object.freeze({ perKey: e.TRAMLINE_RATE_LIMIT_PER_KEY, perTenant: e.TRAMLINE_RATE_LIMIT_PER_TENANT, windowMs: e.TRAMLINE_RATE_LIMIT_WINDOW }),
+    outboundPerTenantPerSecond: e.TRAMLINE_OUTBOUND_PER_TENANT,
+    corsOrigins: Object.freeze(corsOrigins),
+    masterKey,
   });
+}
+
+/** `https://app.example.com, http://localhost:5173` → exact origins (scheme, host, port; no path, no wildcard). */
+export function parseOrigins(list: string): string[] {
+  const out: string[] = [];
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let u: URL | null = null;
+    try {
+      u = new URL(raw);
+    } catch {
+      /* reported below */
+    }
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== raw.replace(/\/$/, '')) {
+      throw new Error(`"${raw}" is not an origin: give scheme, host and optional port only (e.g. https://app.example.com)`);
+    }
+    out.push(u.origin);
+  }
+  return out;
 }

@@ -9,7 +9,12 @@ import { createWorker, type Worker } from './delivery/worker.ts';
 import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
 import { ensureOperatorToken } from './operator-token.ts';
 import { createKeyAuthenticator } from './domain/api-keys.ts';
+import { createLocalKeyWrapper } from './domain/secrets/key-wrapper.ts';
+import { createTenantCipher, sealPlaintextSecrets, type TenantCipher } from './domain/secrets/tenant-cipher.ts';
+import { loadMasterKeys } from './master-key.ts';
 import { openStore } from './store/open.ts';
+import { openRedis } from './redis.ts';
+import type { Redis } from 'ioredis';
 import { isMigrated, migrate } from './store/migrate.ts';
 import type { Db } from './store/db.ts';
 
@@ -21,14 +26,31 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** The tenant cipher over the configured master keys (a cloud KMS would plug in as the KeyWrapper). */
+export function createCipher(config: Config, db: Db, masterKeys = loadMasterKeys(config)): TenantCipher {
+  return createTenantCipher(db, createLocalKeyWrapper(masterKeys.keys, masterKeys.current));
+}
+
 /** Starts the roles of one process; the CLI calls this, and so do integration tests. */
 export async function startGateway(config: Config, role: Role, log: Logger, opts: { db?: Db } = {}): Promise<Gateway> {
+  // Before anything touches the database: a fleet without its master key must not start at all.
+  const masterKeys = loadMasterKeys(config);
   // Tests pass a database they opened (a migrated template); the gateway then leaves closing it to them.
   const { db, release, applied } = opts.db
     ? { db: opts.db, release: () => {}, applied: await migrate(opts.db) }
     : await openStore(config);
   const ownsDb = !opts.db;
   if (applied.length > 0) log.info({ applied }, 'database migrated');
+  let cipher: TenantCipher;
+  try {
+    cipher = createCipher(config, db, masterKeys);
+    const sealed = await sealPlaintextSecrets(db, cipher);
+    if (sealed > 0) log.info({ endpoints: sealed }, 'sealed endpoint secrets stored in clear');
+  } catch (err) {
+    if (ownsDb) await db.close().catch(() => {});
+    release();
+    throw err;
+  }
 
   let operatorToken = config.operatorToken;
   if (!operatorToken && !config.databaseUrl) {
@@ -49,6 +71,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
   let scheduler: Scheduler | null = null;
   let http: HttpClient | null = null;
   let url: string | null = null;
+  let redis: Redis | null = null;
 
   try {
     if (role === 'worker' || role === 'all') {
@@ -56,6 +79,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
       worker = createWorker({
         db,
         http,
+        cipher,
         log: log.child({ role: 'worker' }),
         owner: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
         concurrency: config.delivery.concurrency,
@@ -63,6 +87,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         leaseMs: config.delivery.leaseMs,
         pollIntervalMs: config.delivery.pollIntervalMs,
         retryScheduleMs: config.retryScheduleMs,
+        outboundPerTenantPerSecond: config.outboundPerTenantPerSecond,
       });
       await worker.start();
     }
@@ -71,14 +96,18 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
       scheduler.start();
     }
     if (role === 'api' || role === 'all') {
+      if (config.redisUrl) redis = await openRedis(config.redisUrl, log.child({ component: 'redis' }));
       app = await buildApp(
         {
           db,
           clock,
-          keys: createKeyAuthenticator({ db, clock, egressAllow: config.egressAllow }),
+          cipher,
+          keys: createKeyAuthenticator({ db, clock, egressAllow: config.egressAllow, cipher }),
           egressAllow: config.egressAllow,
           operatorToken,
           maxPayloadBytes: config.maxPayloadBytes,
+          rateLimits: { ...config.rateLimit, redis, prefix: config.redisPrefix },
+          corsOrigins: config.corsOrigins,
           readiness: async () => {
             const checks: Record<string, string> = {};
             try {
@@ -99,6 +128,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
     await worker?.stop(0).catch(() => {});
     scheduler?.stop();
     await http?.close().catch(() => {});
+    redis?.disconnect();
     if (ownsDb) await db.close().catch(() => {});
     release();
     throw err;
@@ -116,6 +146,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         await worker?.stop(config.shutdownTimeoutMs);
         scheduler?.stop();
         await app?.close();
+        await redis?.quit().catch(() => {});
         await http?.close();
         if (ownsDb) await db.close();
         release();

@@ -3,10 +3,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { errorHandler, sendProblem } from './problem.ts';
+import { clientErrorHandler, errorHandler, sendProblem } from './problem.ts';
 import { AppError } from '../errors.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { assertCleanInput } from './plugins/input-hygiene.ts';
+import { registerRateLimits } from './plugins/rate-limit.ts';
+import { registerHardening } from './plugins/http-hardening.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
@@ -35,6 +37,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
         : err.code === 'FST_ERR_BAD_URL'
           ? sendProblem(reply, 400, 'BAD_URL', 'The URL is not valid', 'The path contains an invalid percent-encoding')
           : sendProblem(reply, 500, 'INTERNAL', 'Internal server error'),
+    // Errors of Node's HTTP parser (headers too large, malformed request): problem+json as well.
+    clientErrorHandler,
     // One line per request, written by our onResponse hook with the route (not the raw URL) and tenant.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>() as unknown as Api;
@@ -45,6 +49,9 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'NOT_FOUND', 'Not found', `No route ${req.method} ${req.url.split('?')[0]}`));
+
+  // Security headers on every answer, CORS for the allowlisted origins only (before any route).
+  await registerHardening(app as unknown as FastifyInstance, { corsOrigins: deps.corsOrigins });
 
   await app.register(swagger, {
     openapi: {
@@ -67,6 +74,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerAuth(app as unknown as FastifyInstance, deps.keys, deps.operatorToken);
+  // After auth: the limits are counted per authenticated key and tenant.
+  await registerRateLimits(app as unknown as FastifyInstance, deps.rateLimits);
   app.addHook('onRequest', async (req) => {
     // Bodies are read as UTF-8; a body that says it is in another charset would be silently misread.
     const charset = /;\s*charset="?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
 
@@ -58,4 +60,26 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   // Internal errors: logged with context, answered bare (no stack, no message).
   request.log.error({ err }, 'unhandled error');
   return sendProblem(reply, 500, 'INTERNAL', 'Internal server error');
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (request line and headers over the
+ * size limit, a malformed request, a request timeout) are problem documents too; Fastify's default
+ * handler answers them as application/json in its own shape. Same statuses as the default.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, title, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request line and headers exceed the maximum size']
+        : [400, 'BAD_REQUEST', 'Bad request', 'The HTTP request is malformed'];
+  const body = JSON.stringify({ type: `https://tramline.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { KeyAuthenticator } from '../domain/api-keys.ts';
+import type { RateLimitOptions } from './plugins/rate-limit.ts';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -9,6 +10,9 @@ export interface ApiDeps extends DomainDeps {
   readonly operatorToken: string | undefined;
   readonly maxPayloadBytes: number;
   readonly keys: KeyAuthenticator;
+  readonly rateLimits: RateLimitOptions;
+  /** Browser origins allowed by CORS; empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
   /** Readiness: database reachable and migrated, and not draining. */
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }

@@ -6,6 +6,7 @@ import { registerListenCommand } from './listen.ts';
 import { runStart } from './start.ts';
 import { runMigrate } from './migrate.ts';
 import { runTenantsCreate } from './tenants.ts';
+import { runKeysGenerate, runKeysRotate } from './keys.ts';
 
 /** The `tramline` command: parses arguments, then calls the same functions the tests call. */
 const program = new Command('tramline').description('Tramline: a self-hostable event gateway').version(VERSION, '-v, --version');
@@ -28,6 +29,17 @@ program
   .argument('<name>', 'the tenant name')
   .description('Create a tenant and print its admin API key (shown once)')
   .action(async (name: string) => runTenantsCreate(config(), name));
+
+const keys = program.command('keys').description('Master keys that protect secrets at rest');
+keys
+  .command('generate')
+  .description('Print a new master key entry for TRAMLINE_MASTER_KEY')
+  .option('--version <n>', 'the key version', '1')
+  .action((opts: { version: string }) => runKeysGenerate(Number(opts.version)));
+keys
+  .command('rotate')
+  .description("Rewrap every tenant's data key with the current master key version")
+  .action(async () => runKeysRotate(config()));
 
 registerListenCommand(program);
 

@@ -3,6 +3,7 @@ import { createTenant } from '../domain/tenants.ts';
 import { DataDirLockedError } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
 import { readOperatorToken } from '../operator-token.ts';
+import { createCipher } from '../main.ts';
 
 /**
  * Creates a tenant directly in the database, or, when the embedded data folder is held by a
@@ -13,7 +14,7 @@ export async function runTenantsCreate(config: Config, name: string): Promise<vo
   try {
     const { db, release } = await openStore(config);
     try {
-      const r = await createTenant({ db, clock: () => new Date(), egressAllow: config.egressAllow }, { name });
+      const r = await createTenant({ db, clock: () => new Date(), egressAllow: config.egressAllow, cipher: createCipher(config, db) }, { name });
       created = { id: r.tenant.id, name: r.tenant.name, apiKey: r.apiKey };
     } finally {
       await db.close();

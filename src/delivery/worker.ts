@@ -8,10 +8,13 @@ import * as queue from '../store/queue.ts';
 import { decide, describeResult, isSuccess, type AttemptResult, type Decision } from '../domain/delivery-policy.ts';
 import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
 import type { HttpClient } from './http-client.ts';
+import { createOutboundCap } from './outbound-cap.ts';
+import { openHeaders, secretAad, type TenantCipher } from '../domain/secrets/tenant-cipher.ts';
 
 export interface WorkerOptions {
   db: Db;
   http: HttpClient;
+  cipher: TenantCipher;
   log: Logger;
   /** Identifies this worker's leases. */
   owner: string;
@@ -20,6 +23,8 @@ export interface WorkerOptions {
   leaseMs: number;
   pollIntervalMs: number;
   retryScheduleMs: readonly number[];
+  /** Outbound requests per second per tenant in this process; over it, claims are handed back with a delay (see outbound-cap.ts). */
+  outboundPerTenantPerSecond?: number;
   clock?: () => number;
   random?: () => number;
   /** Largest claim per round trip. */
@@ -48,6 +53,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const random = o.random ?? Math.random;
   const batchSize = o.batchSize ?? 50;
   const pacing = o.claimPacingMs ?? 5;
+  const outbound = o.outboundPerTenantPerSecond ? createOutboundCap(o.outboundPerTenantPerSecond) : null;
   const inFlight = new Map<string, AbortController>();
   let running = false;
   let stopping = false;
@@ -82,13 +88,16 @@ export function createWorker(o: WorkerOptions): Worker {
 
   async function deliver(d: queue.ClaimedDelivery, signal: AbortSignal): Promise<void> {
     const now = clock();
+    const aad = secretAad(d.endpointId);
+    const secret = await o.cipher.open(d.tenantId, d.secret, aad);
+    const previous = d.previousSecret === null ? null : await o.cipher.open(d.tenantId, d.previousSecret, aad);
     const { headers, body } = buildWebhook({
       messageId: d.messageId,
       eventType: d.eventType,
       payload: d.payload,
       messageCreatedAt: d.messageCreatedAt,
-      secrets: signingSecrets(d.secret, d.previousSecret, d.previousSecretExpiresAt, now),
-      customHeaders: d.headers,
+      secrets: signingSecrets(secret, previous, d.previousSecretExpiresAt, now),
+      customHeaders: await openHeaders(o.cipher, d.tenantId, d.endpointId, d.headers),
       nowMs: now,
     });
     const sent = await o.http.post(d.url, headers, body, signal);
@@ -207,7 +216,13 @@ export function createWorker(o: WorkerOptions): Worker {
         await sleep(o.pollIntervalMs);
         continue;
       }
-      for (const d of claimed) run(d);
+      const { send, later } = outbound ? outbound.split(claimed, clock()) : { send: claimed, later: [] };
+      for (const d of send) run(d);
+      if (later.length > 0) {
+        // Over the tenant's outbound cap: not attempted, handed back due later (a failure here only
+        // leaves the leases to expire and be reaped: the deliveries are late, not lost).
+        await o.db.system((q) => queue.postponeLeases(q, o.owner, later)).catch((err: unknown) => o.log.error({ err }, 'could not hand back capped deliveries'));
+      }
       if (claimed.length < limit) {
         await sleep(pacing);
         await waitForWork(o.pollIntervalMs);

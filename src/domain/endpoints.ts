@@ -6,6 +6,7 @@ import { checkEndpointUrl } from './egress-guard.ts';
 import type { DomainDeps } from './deps.ts';
 import { requireConsumer } from './consumers.ts';
 import { generateSecret, isValidSecret } from './signing.ts';
+import { openHeaders, sealHeaders, secretAad } from './secrets/tenant-cipher.ts';
 
 export type Endpoint = store.Endpoint;
 
@@ -37,6 +38,12 @@ function checkUrl(deps: DomainDeps, url: string): string {
 // An empty filter list would match nothing, which is never what was meant: treat it as "no filter".
 const filter = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? [...new Set(list)] : null);
 
+/** The store keeps header values sealed; callers see them in clear. */
+const reveal = async (deps: DomainDeps, tenantId: string, e: Endpoint): Promise<Endpoint> => ({
+  ...e,
+  headers: await openHeaders(deps.cipher, tenantId, e.id, e.headers),
+});
+
 export async function createEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, input: EndpointInput): Promise<Endpoint> {
   const url = checkUrl(deps, input.url);
   if (input.secret !== undefined && !isValidSecret(input.secret)) {
@@ -44,38 +51,46 @@ export async function createEndpoint(deps: DomainDeps, tenantId: string, consume
       errors: [{ field: 'body.secret', message: 'invalid secret' }],
     });
   }
-  return deps.db.tenant(tenantId, async (q) => {
+  const id = newId('ep');
+  const secret = await deps.cipher.seal(tenantId, input.secret ?? generateSecret(), secretAad(id));
+  const headers = await sealHeaders(deps.cipher, tenantId, id, input.headers ?? {});
+  const created = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
     return store.insertEndpoint(q, {
-      id: newId('ep'),
+      id,
       tenantId,
       consumerId: consumer.id,
       url,
       description: input.description ?? '',
       eventTypes: filter(input.eventTypes),
       channels: filter(input.channels),
-      headers: input.headers ?? {},
+      headers,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
       disabled: input.disabled ?? false,
-      secret: input.secret ?? generateSecret(),
+      secret,
     });
   });
+  return reveal(deps, tenantId, created);
 }
 
-export const getEndpoint = (deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<Endpoint> =>
-  deps.db.tenant(tenantId, async (q) => {
+export async function getEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<Endpoint> {
+  const e = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
-    const e = await store.getEndpoint(q, consumer.id, id);
-    if (!e) throw notFound('Endpoint');
-    return e;
+    return store.getEndpoint(q, consumer.id, id);
   });
+  if (!e) throw notFound('Endpoint');
+  return reveal(deps, tenantId, e);
+}
 
-export const listEndpoints = (deps: DomainDeps, tenantId: string, consumerRef: string, page: PageQuery): Promise<Page<Endpoint>> =>
-  deps.db.tenant(tenantId, async (q) => store.listEndpoints(q, (await requireConsumer(q, consumerRef)).id, page));
+export async function listEndpoints(deps: DomainDeps, tenantId: string, consumerRef: string, page: PageQuery): Promise<Page<Endpoint>> {
+  const p = await deps.db.tenant(tenantId, async (q) => store.listEndpoints(q, (await requireConsumer(q, consumerRef)).id, page));
+  return { ...p, data: await Promise.all(p.data.map((e) => reveal(deps, tenantId, e))) };
+}
 
 export async function updateEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
   const url = patch.url !== undefined ? checkUrl(deps, patch.url) : undefined;
-  return deps.db.tenant(tenantId, async (q) => {
+  const headers = patch.headers ? await sealHeaders(deps.cipher, tenantId, id, patch.headers) : undefined;
+  const updated = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
     const current = await store.getEndpoint(q, consumer.id, id);
     if (!current) throw notFound('Endpoint');
@@ -84,12 +99,13 @@ export async function updateEndpoint(deps: DomainDeps, tenantId: string, consume
       description: patch.description ?? current.description,
       eventTypes: patch.eventTypes !== undefined ? filter(patch.eventTypes) : current.eventTypes,
       channels: patch.channels !== undefined ? filter(patch.channels) : current.channels,
-      headers: patch.headers ?? current.headers,
+      headers: headers ?? current.headers,
       rateLimitPerSecond: patch.rateLimitPerSecond !== undefined ? patch.rateLimitPerSecond : current.rateLimitPerSecond,
       disabled: patch.disabled ?? current.disabled,
     });
     return updated!;
   });
+  return reveal(deps, tenantId, updated);
 }
 
 export const deleteEndpoint = (deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<void> =>
@@ -98,13 +114,14 @@ export const deleteEndpoint = (deps: DomainDeps, tenantId: string, consumerRef: 
     if (!(await store.deleteEndpoint(q, consumer.id, id))) throw notFound('Endpoint');
   });
 
-export const getEndpointSecret = (deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<string> =>
-  deps.db.tenant(tenantId, async (q) => {
+export async function getEndpointSecret(deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<string> {
+  const s = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
-    const s = await store.getEndpointSecrets(q, consumer.id, id);
-    if (!s) throw notFound('Endpoint');
-    return s.secret;
+    return store.getEndpointSecrets(q, consumer.id, id);
   });
+  if (!s) throw notFound('Endpoint');
+  return deps.cipher.open(tenantId, s.secret, secretAad(id));
+}
 
 export async function rotateEndpointSecret(
   deps: DomainDeps,
@@ -119,10 +136,11 @@ export async function rotateEndpointSecret(
     });
   }
   const secret = input.secret ?? generateSecret();
+  const sealed = await deps.cipher.seal(tenantId, secret, secretAad(id));
   const graceUntil = new Date(deps.clock().getTime() + SECRET_GRACE_MS);
   return deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
-    if (!(await store.rotateEndpointSecret(q, consumer.id, id, secret, graceUntil))) throw notFound('Endpoint');
+    if (!(await store.rotateEndpointSecret(q, consumer.id, id, sealed, graceUntil))) throw notFound('Endpoint');
     return secret;
   });
 }

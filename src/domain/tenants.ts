@@ -3,6 +3,7 @@ import * as store from '../store/tenants.ts';
 import type { Page, PageQuery } from '../store/page.ts';
 import type { DomainDeps } from './deps.ts';
 import { issueKey } from './api-keys.ts';
+import { insertWrappedKey } from '../store/tenant-keys.ts';
 
 export interface CreatedTenant {
   tenant: store.Tenant;
@@ -12,8 +13,10 @@ export interface CreatedTenant {
 /** Creates the tenant with its first admin key, in one transaction. */
 export async function createTenant(deps: DomainDeps, input: { name: string }): Promise<CreatedTenant> {
   const id = newId('ten');
+  const dataKey = await deps.cipher.newWrappedKey(id);
   return deps.db.system(async (q) => {
     const tenant = await store.insertTenant(q, { id, name: input.name });
+    await insertWrappedKey(q, dataKey);
     const { secret } = await issueKey(q, id, 'default admin key', ['admin']);
     return { tenant, apiKey: secret };
   });

@@ -1,8 +1,12 @@
 import type { Db } from './db.ts';
 import * as m0001 from './migrations/0001_init.ts';
+import * as m0002 from './migrations/0002_tenant_keys.ts';
 
 /** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
-const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [{ id: '0001_init', sql: m0001.sql }];
+const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
+  { id: '0001_init', sql: m0001.sql },
+  { id: '0002_tenant_keys', sql: m0002.sql },
+];
 
 // Any constant will do; it only has to be the same for every Tramline process.
 const MIGRATION_LOCK = 7_261_626_101;

@@ -171,3 +171,19 @@ export async function releaseLeases(q: Queryable, owner: string, ids: string[]):
   );
   return r.rowCount;
 }
+
+/**
+ * Hands claimed deliveries back without attempting them (the tenant's outbound cap was reached):
+ * each is due again after its own delay; no attempt is recorded and the attempt count is unchanged.
+ */
+export async function postponeLeases(q: Queryable, owner: string, items: ReadonlyArray<{ id: string; delayMs: number }>): Promise<number> {
+  if (items.length === 0) return 0;
+  const r = await q.query(
+    `UPDATE deliveries d SET state = 'pending', next_attempt_at = now() + make_interval(secs => u.delay_ms / 1000),
+            lease_until = NULL, lease_owner = NULL, updated_at = now()
+       FROM unnest($1::text[], $2::double precision[]) AS u(id, delay_ms)
+      WHERE d.id = u.id AND d.lease_owner = $3 AND d.state = 'sending'`,
+    [items.map((x) => x.id), items.map((x) => x.delayMs), owner],
+  );
+  return r.rowCount;
+}

@@ -7,7 +7,11 @@ import { client, type Client } from './client.ts';
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789abcdef';
 
 /** Settings that make a test run fast: short retries, quick polling, loopback receivers allowed. */
+/** A fixed master key for tests (32 bytes, base64): only a test's own data is sealed with it. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
 export const TEST_ENV: Record<string, string> = {
+  TRAMLINE_MASTER_KEY: TEST_MASTER_KEY,
   PORT: '0',
   HOST: '127.0.0.1',
   TRAMLINE_OPERATOR_TOKEN: OPERATOR_TOKEN,

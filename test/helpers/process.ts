@@ -49,6 +49,8 @@ const all: TramlineProcess[] = [];
 export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT']) if (process.env[k] !== undefined) base[k] = process.env[k];
+  // Every process of one test fleet shares a master key, as a real fleet must (a test may override it).
+  if (env.DATABASE_URL) base.TRAMLINE_MASTER_KEY = Buffer.alloc(32, 0x5a).toString('base64');
   for (const [k, v] of Object.entries(env)) if (v !== undefined) base[k] = v;
   return base;
 }

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { Db, Queryable } from '../../store/db.ts';
+import * as tenantKeys from '../../store/tenant-keys.ts';
+import { isSealed, open, seal } from './cipher.ts';
+import type { KeyWrapper } from './key-wrapper.ts';
+
+/**
+ * Envelope encryption per tenant: each tenant has a random data key, stored wrapped by the
+ * master key (or a KMS); values are sealed with the tenant's data key and bound to their row.
+ * Unwrapped data keys are cached in memory, so sealing and opening cost no round trip.
+ *
+ * Callers seal before and open after their tenant transaction: the key lookup is a system
+ * transaction of its own, and PGlite runs one transaction at a time.
+ */
+export interface TenantCipher {
+  seal(tenantId: string, plaintext: string, aad: string): Promise<string>;
+  open(tenantId: string, value: string, aad: string): Promise<string>;
+  /** A new tenant's wrapped key, to insert in the transaction that creates the tenant. */
+  newWrappedKey(tenantId: string): Promise<tenantKeys.WrappedKey>;
+  /** Rewraps every tenant's data key with the current master key version; returns how many. */
+  rewrapAll(): Promise<number>;
+}
+
+const context = (tenantId: string): string => `tenant-key:${tenantId}`;
+
+export function createTenantCipher(db: Db, wrapper: KeyWrapper): TenantCipher {
+  const cache = new Map<string, Promise<Buffer>>();
+
+  async function load(tenantId: string): Promise<Buffer> {
+    let stored = await db.system((q) => tenantKeys.getWrappedKey(q, tenantId));
+    if (!stored) {
+      // A tenant created before keys existed: give it one now (the first writer wins).
+      const fresh = await newWrappedKey(tenantId);
+      stored = await db.system((q) => tenantKeys.insertWrappedKey(q, fresh));
+    }
+    return wrapper.unwrap(stored.version, stored.wrapped, context(tenantId));
+  }
+
+  function keyOf(tenantId: string): Promise<Buffer> {
+    let k = cache.get(tenantId);
+    if (!k) {
+      k = load(tenantId);
+      k.catch(() => cache.delete(tenantId));
+      cache.set(tenantId, k);
+    }
+    return k;
+  }
+
+  async function newWrappedKey(tenantId: string): Promise<tenantKeys.WrappedKey> {
+    const { version, wrapped } = await wrapper.wrap(randomBytes(32), context(tenantId));
+    return { tenantId, version, wrapped };
+  }
+
+  return {
+    async seal(tenantId, plaintext, aad) {
+      return seal(await keyOf(tenantId), plaintext, aad);
+    },
+    async open(tenantId, value, aad) {
+      // Values written before encryption existed are sealed at start (sealPlaintextSecrets).
+      if (!isSealed(value)) return value;
+      return open(await keyOf(tenantId), value, aad);
+    },
+    newWrappedKey,
+    async rewrapAll() {
+      const stale = await db.system((q) => tenantKeys.listWrappedKeysNotAt(q, wrapper.currentVersion));
+      let done = 0;
+      for (const k of stale) {
+        const dataKey = await wrapper.unwrap(k.version, k.wrapped, context(k.tenantId));
+        const { version, wrapped } = await wrapper.wrap(dataKey, context(k.tenantId));
+        if (await db.system((q) => tenantKeys.replaceWrappedKey(q, { tenantId: k.tenantId, version, wrapped }, k.version))) done++;
+      }
+      return done;
+    },
+  };
+}
+
+/** The associated data of an endpoint's signing secret (current or previous: the same row). */
+export const secretAad = (endpointId: string): string => `${endpointId}:signing-secret`;
+export const headerAad = (endpointId: string, name: string): string => `${endpointId}:header:${name}`;
+
+export async function sealHeaders(cipher: TenantCipher, tenantId: string, endpointId: string, headers: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = await cipher.seal(tenantId, value, headerAad(endpointId, name));
+  return out;
+}
+
+export async function openHeaders(cipher: TenantCipher, tenantId: string, endpointId: string, headers: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = await cipher.open(tenantId, value, headerAad(endpointId, name));
+  return out;
+}
+
+/**
+ * Seals endpoint secrets and header values still stored in clear (written before 0002), so a
+ * dump holds none. Idempotent; runs at start.
+ */
+export async function sealPlaintextSecrets(db: Db, cipher: TenantCipher): Promise<number> {
+  const rows = await db.system((q: Queryable) =>
+    q.query<{ id: string; tenant_id: string; secret: string; previous_secret: string | null; headers: Record<string, string> }>(
+      `SELECT id, tenant_id, secret, previous_secret, headers FROM endpoints
+       WHERE secret NOT LIKE 'enc:%' OR (previous_secret IS NOT NULL AND previous_secret NOT LIKE 'enc:%')
+          OR EXISTS (SELECT 1 FROM jsonb_each_text(headers) h WHERE h.value NOT LIKE 'enc:%')`,
+    ),
+  );
+  for (const r of rows.rows) {
+    const secret = await cipher.seal(r.tenant_id, await cipher.open(r.tenant_id, r.secret, secretAad(r.id)), secretAad(r.id));
+    const previous = r.previous_secret === null ? null : await cipher.seal(r.tenant_id, await cipher.open(r.tenant_id, r.previous_secret, secretAad(r.id)), secretAad(r.id));
+    const headers = await sealHeaders(cipher, r.tenant_id, r.id, await openHeaders(cipher, r.tenant_id, r.id, r.headers));
+    await db.system((q) =>
+      q.query('UPDATE endpoints SET secret = $2, previous_secret = $3, headers = $4::jsonb WHERE id = $1', [r.id, secret, previous, JSON.stringify(headers)]),
+    );
+  }
+  return rows.rows.length;
+}
