@@ -66,3 +66,13 @@ describe('loadConfig: abuse limits, Redis and CORS', () => {
     expect(() => loadConfig({ TRAMLINE_CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/TRAMLINE_CORS_ORIGINS/);
   });
 });
+
+describe('loadConfig: public URL', () => {
+  it('is unset by default, drops a trailing slash, and refuses a non-http URL', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ TRAMLINE_PUBLIC_URL: 'https://hooks.example.com/' }).publicUrl).toBe('https://hooks.example.com');
+    expect(loadConfig({ TRAMLINE_PUBLIC_URL: 'http://localhost:8080/base' }).publicUrl).toBe('http://localhost:8080/base');
+    expect(() => loadConfig({ TRAMLINE_PUBLIC_URL: 'not a url' })).toThrow(/TRAMLINE_PUBLIC_URL/);
+    expect(() => loadConfig({ TRAMLINE_PUBLIC_URL: 'ftp://hooks.example.com' })).toThrow(/TRAMLINE_PUBLIC_URL/);
+  });
+});

@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   TRAMLINE_OUTBOUND_PER_TENANT: int(2000, 1, 1_000_000),
   TRAMLINE_CORS_ORIGINS: z.string().default(''),
   TRAMLINE_MASTER_KEY: z.string().optional(),
+  TRAMLINE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
 });
 
 export type Role = 'api' | 'worker' | 'scheduler' | 'all';
@@ -92,6 +93,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Master key versions for secrets at rest; unset = the embedded default's key file. */
   readonly masterKey: { keys: Map<number, Buffer>; current: number } | undefined;
+  /** Public base URL of this installation (portal links); unset = the origin of the request that asked. */
+  readonly publicUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -153,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboundPerTenantPerSecond: e.TRAMLINE_OUTBOUND_PER_TENANT,
     corsOrigins: Object.freeze(corsOrigins),
     masterKey,
+    publicUrl: e.TRAMLINE_PUBLIC_URL?.replace(/\/+$/, ''),
   });
 }
 

@@ -1,13 +1,14 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** JSON logs to stdout; credentials never reach them. */
-export function createLogger(level: string, name = 'tramline'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'tramline', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -12,6 +12,7 @@ import { createKeyAuthenticator } from './domain/api-keys.ts';
 import { createLocalKeyWrapper } from './domain/secrets/key-wrapper.ts';
 import { createTenantCipher, sealPlaintextSecrets, type TenantCipher } from './domain/secrets/tenant-cipher.ts';
 import { loadMasterKeys } from './master-key.ts';
+import { derivePortalKey } from './domain/portal-tokens.ts';
 import { openStore } from './store/open.ts';
 import { openRedis } from './redis.ts';
 import type { Redis } from 'ioredis';
@@ -108,6 +109,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
           maxPayloadBytes: config.maxPayloadBytes,
           rateLimits: { ...config.rateLimit, redis, prefix: config.redisPrefix },
           corsOrigins: config.corsOrigins,
+          portal: { key: derivePortalKey(masterKeys.keys.get(masterKeys.current)!), publicUrl: config.publicUrl },
           readiness: async () => {
             const checks: Record<string, string> = {};
             try {

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { clientErrorHandler, errorHandler, sendProblem } from './problem.ts';
 import { AppError } from '../errors.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerAudit } from './plugins/audit.ts';
+import { auditLogRoutes } from './routes/audit-log.ts';
 import { assertCleanInput } from './plugins/input-hygiene.ts';
 import { registerRateLimits } from './plugins/rate-limit.ts';
 import { registerHardening } from './plugins/http-hardening.ts';
@@ -15,6 +17,7 @@ import { eventTypeRoutes } from './routes/event-types.ts';
 import { consumerRoutes } from './routes/consumers.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { healthRoutes } from './routes/health.ts';
 import type { Api, ApiDeps } from './types.ts';
 import { VERSION } from '../version.ts';
@@ -73,7 +76,8 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerAuth(app as unknown as FastifyInstance, deps.keys, deps.operatorToken);
+  registerAuth(app as unknown as FastifyInstance, deps.keys, deps.operatorToken, deps);
+  registerAudit(app as unknown as FastifyInstance, deps);
   // After auth: the limits are counted per authenticated key and tenant.
   await registerRateLimits(app as unknown as FastifyInstance, deps.rateLimits);
   app.addHook('onRequest', async (req) => {
@@ -97,5 +101,7 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
   consumerRoutes(app, deps);
   endpointRoutes(app, deps);
   messageRoutes(app, deps);
+  portalSessionRoutes(app, deps);
+  auditLogRoutes(app, deps);
   return app as unknown as FastifyInstance;
 }

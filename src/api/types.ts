@@ -13,6 +13,8 @@ export interface ApiDeps extends DomainDeps {
   readonly rateLimits: RateLimitOptions;
   /** Browser origins allowed by CORS; empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
+  /** Portal tokens: the key that signs and verifies them (derived from the current master key), and where the portal lives. */
+  readonly portal: { readonly key: Buffer; readonly publicUrl: string | undefined };
   /** Readiness: database reachable and migrated, and not draining. */
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }

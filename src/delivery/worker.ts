@@ -4,6 +4,7 @@ import type { Db } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
 import { DELIVERY_CHANNEL } from '../store/deliveries.ts';
 import { disableEndpoint } from '../store/endpoints.ts';
+import { insertAudit } from '../store/audit-log.ts';
 import * as queue from '../store/queue.ts';
 import { decide, describeResult, isSuccess, type AttemptResult, type Decision } from '../domain/delivery-policy.ts';
 import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
@@ -161,6 +162,7 @@ export function createWorker(o: WorkerOptions): Worker {
               for (const { o: x } of items) {
                 if (x.decision.state === 'failed' && x.decision.disableEndpoint && moved.has(x.attempt.deliveryId)) {
                   await disableEndpoint(q, x.endpointId, x.decision.disableEndpoint);
+                  await insertAudit(q, { tenantId, actor: 'system', action: 'endpoint.disable', target: x.endpointId });
                 }
               }
             });

@@ -9,8 +9,11 @@ import type { DomainDeps } from './deps.ts';
 export type Scope = keys.Scope;
 export const SCOPES: readonly Scope[] = ['admin', 'publish', 'read'];
 
-/** Who is calling: the operator (tenant administration only) or a tenant's key. */
-export type Principal = { kind: 'operator' } | { kind: 'tenant'; tenantId: string; keyId: string; scopes: readonly Scope[] };
+/** Who is calling: the operator (tenant administration only), a tenant's key, or a portal token (one consumer of a tenant). */
+export type Principal =
+  | { kind: 'operator' }
+  | { kind: 'tenant'; tenantId: string; keyId: string; scopes: readonly Scope[] }
+  | { kind: 'portal'; tenantId: string; consumerId: string };
 
 const KEY_PREFIX = 'tl_';
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { loadConfig, type Config, type Role } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
+import { createLogger } from '../../src/logger.ts';
 import { openTestDb, type TestDb } from './db.ts';
 import { client, type Client } from './client.ts';
 
@@ -32,11 +33,17 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** The real gateway (API and worker) on port 0, over a fresh database of its own. */
-export async function startTestGateway(opts: { env?: Record<string, string>; role?: Role; testDb?: TestDb } = {}): Promise<TestGateway> {
+/**
+ * The real gateway (API and worker) on port 0, over a fresh database of its own.
+ * `log`: when given, the gateway logs through the production logger (`createLogger`, with its redaction
+ * rules) into this stream instead of stdout, so a test can read every line it wrote.
+ */
+export async function startTestGateway(
+  opts: { env?: Record<string, string>; role?: Role; testDb?: TestDb; log?: pino.DestinationStream } = {},
+): Promise<TestGateway> {
   const testDb = opts.testDb ?? (await openTestDb());
   const config = loadConfig({ ...TEST_ENV, ...(testDb.url ? { DATABASE_URL: testDb.url } : {}), ...opts.env });
-  const gateway = await startGateway(config, opts.role ?? 'all', pino({ level: config.logLevel }), { db: testDb.db });
+  const gateway = await startGateway(config, opts.role ?? 'all', opts.log ? createLogger(config.logLevel, 'tramline', opts.log) : pino({ level: config.logLevel }), { db: testDb.db });
   const url = gateway.url!;
   return {
     url,

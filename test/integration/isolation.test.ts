@@ -260,6 +260,7 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
         'POST /v1/event-types': { name: victim.eventTypeName, description: 'attacker copy' },
         'POST /v1/consumers': { name: 'attacker copy', uid: victim.consumer2.uid },
         'PATCH /v1/consumers/{consumer}': { name: 'pwned' },
+        'POST /v1/consumers/{consumer}/portal-sessions': {},
         'POST /v1/consumers/{consumer}/endpoints': { url: 'http://127.0.0.1:9/x' },
         'PATCH /v1/consumers/{consumer}/endpoints/{endpoint}': { url: 'http://127.0.0.1:9/x', disabled: true },
         'POST /v1/consumers/{consumer}/endpoints/{endpoint}/secret/rotate': {},
@@ -392,7 +393,7 @@ describe('scopes and authentication', () => {
     const ids = (p: string) =>
       p.replace('{consumer}', C.consumer.id).replace('{endpoint}', C.endpoint.id).replace('{message}', C.message.id).replace('{id}', C.extraKey.id);
     const spec = (await client(gw.url).get<OpenApi>('/openapi.json')).body;
-    const adminOnlyReads = new Set(['/v1/api-keys', '/v1/consumers/{consumer}/endpoints/{endpoint}/secret']);
+    const adminOnlyReads = new Set(['/v1/api-keys', '/v1/audit-log', '/v1/consumers/{consumer}/endpoints/{endpoint}/secret']);
     let reads = 0;
     let writes = 0;
     for (const [path, ops] of Object.entries(spec.paths)) {

@@ -43,7 +43,7 @@ export async function registerRateLimits(app: FastifyInstance, o: RateLimitOptio
 
   app.addHook('onRequest', async (req, reply) => {
     const p = req.principal;
-    if (!p || p.kind !== 'tenant') return;
+    if (!p || p.kind === 'operator') return;
     for (const [limiter, scope] of [
       [byKey, 'API key'],
       [byTenant, 'tenant'],
@@ -58,12 +58,13 @@ export async function registerRateLimits(app: FastifyInstance, o: RateLimitOptio
 
 function principalKey(req: FastifyRequest): string {
   const p = req.principal;
-  return p && p.kind === 'tenant' ? p.keyId : 'none';
+  // A portal token counts as its consumer's own key, and against its tenant's budget.
+  return !p || p.kind === 'operator' ? 'none' : p.kind === 'tenant' ? p.keyId : `portal:${p.consumerId}`;
 }
 
 function principalTenant(req: FastifyRequest): string {
   const p = req.principal;
-  return p && p.kind === 'tenant' ? p.tenantId : 'none';
+  return !p || p.kind === 'operator' ? 'none' : p.tenantId;
 }
 
 function setHeaders(reply: FastifyReply, max: number, remaining: number, resetSeconds: number): void {

@@ -19,7 +19,7 @@ export function consumerRoutes(app: Api, deps: ApiDeps): void {
     handler: (req) => listConsumers(deps, tenantOf(req), req.query),
   });
   app.get('/v1/consumers/:consumer', {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: { tags, summary: 'Get a consumer by id or uid', params: ConsumerParams, response: { 200: ConsumerOut, 404: Problem } },
     handler: (req) => getConsumer(deps, tenantOf(req), req.params.consumer),
   });

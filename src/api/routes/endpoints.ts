@@ -11,7 +11,7 @@ const base = '/v1/consumers/:consumer/endpoints';
 
 export function endpointRoutes(app: Api, deps: ApiDeps): void {
   app.post(base, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: {
       tags,
       summary: 'Create an endpoint (its signing secret is generated unless given)',
@@ -22,17 +22,17 @@ export function endpointRoutes(app: Api, deps: ApiDeps): void {
     handler: async (req, reply) => reply.code(201).send(await endpoints.createEndpoint(deps, tenantOf(req), req.params.consumer, req.body)),
   });
   app.get(base, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: { tags, summary: 'List endpoints', params: ConsumerParams, querystring: PageQuery, response: { 200: pageOf(EndpointOut), 404: Problem } },
     handler: (req) => endpoints.listEndpoints(deps, tenantOf(req), req.params.consumer, req.query),
   });
   app.get(`${base}/:endpoint`, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: { tags, summary: 'Get an endpoint', params: EndpointParams, response: { 200: EndpointOut, 404: Problem } },
     handler: (req) => endpoints.getEndpoint(deps, tenantOf(req), req.params.consumer, req.params.endpoint),
   });
   app.patch(`${base}/:endpoint`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: {
       tags,
       summary: 'Update an endpoint (only the fields sent change; disabled: false re-enables it)',
@@ -43,7 +43,7 @@ export function endpointRoutes(app: Api, deps: ApiDeps): void {
     handler: (req) => endpoints.updateEndpoint(deps, tenantOf(req), req.params.consumer, req.params.endpoint, req.body),
   });
   app.delete(`${base}/:endpoint`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: { tags, summary: 'Delete an endpoint', params: EndpointParams, response: { 204: z.null(), 404: Problem } },
     handler: async (req, reply) => {
       await endpoints.deleteEndpoint(deps, tenantOf(req), req.params.consumer, req.params.endpoint);
@@ -51,12 +51,12 @@ export function endpointRoutes(app: Api, deps: ApiDeps): void {
     },
   });
   app.get(`${base}/:endpoint/secret`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: { tags, summary: 'Get the signing secret', params: EndpointParams, response: { 200: SecretOut, 404: Problem } },
     handler: async (req) => ({ secret: await endpoints.getEndpointSecret(deps, tenantOf(req), req.params.consumer, req.params.endpoint) }),
   });
   app.post(`${base}/:endpoint/secret/rotate`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: {
       tags,
       summary: 'Rotate the signing secret; the previous one keeps signing for 24 hours',
@@ -69,12 +69,12 @@ export function endpointRoutes(app: Api, deps: ApiDeps): void {
     }),
   });
   app.get(`${base}/:endpoint/attempts`, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: { tags, summary: "List an endpoint's delivery attempts", params: EndpointParams, querystring: PageQuery, response: { 200: pageOf(AttemptOut), 404: Problem } },
     handler: (req) => listEndpointAttempts(deps, tenantOf(req), req.params.consumer, req.params.endpoint, req.query),
   });
   app.post(`${base}/:endpoint/recover`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: {
       tags,
       summary: 'Send again every delivery to this endpoint that failed, for messages since a time',

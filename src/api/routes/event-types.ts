@@ -14,7 +14,7 @@ export function eventTypeRoutes(app: Api, deps: ApiDeps): void {
     handler: async (req, reply) => reply.code(201).send(await createEventType(deps, tenantOf(req), req.body)),
   });
   app.get('/v1/event-types', {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: {
       tags,
       summary: 'List event types',

@@ -41,7 +41,7 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
     },
   });
   app.get(base, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: {
       tags,
       summary: 'List messages, newest first',
@@ -57,7 +57,7 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
     },
   });
   app.get(`${base}/:message`, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: {
       tags,
       summary: 'Get a message (by id or eventId) with the state of its deliveries',
@@ -70,12 +70,12 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
     },
   });
   app.get(`${base}/:message/attempts`, {
-    config: { access: 'read' },
+    config: { access: 'read', portal: true },
     schema: { tags, summary: "List a message's delivery attempts", params: MessageParams, querystring: PageQuery, response: { 200: pageOf(AttemptOut), 404: Problem } },
     handler: (req) => messages.listMessageAttempts(deps, tenantOf(req), req.params.consumer, req.params.message, req.query),
   });
   app.post(`${base}/:message/endpoints/:endpoint/resend`, {
-    config: { access: 'admin' },
+    config: { access: 'admin', portal: true },
     schema: {
       tags,
       summary: 'Send the message to the endpoint again, now',

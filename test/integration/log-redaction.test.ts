@@ -1,0 +1,124 @@
+// Secrets never appear in logs: the gateway runs at LOG_LEVEL=trace through the production logger
+// (createLogger, with its redaction rules), every line it writes is captured in memory, and a full
+// workflow that handles every kind of secret is run through it. Then the captured text is searched.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client } from '../helpers/client.ts';
+import { createTenant, OPERATOR_TOKEN, startTestGateway, TEST_MASTER_KEY, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer | string, _enc, done) {
+    for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(l);
+    done();
+  },
+});
+
+let gw: TestGateway;
+let t: TestTenant;
+let rx: Receiver;
+let stopped = false;
+
+beforeAll(async () => {
+  gw = await startTestGateway({ env: { LOG_LEVEL: 'trace' }, log: sink });
+  rx = await startReceiver((_r, i) => (i === 0 ? { status: 500, body: 'first attempt fails' } : { status: 200 }));
+});
+afterAll(async () => {
+  if (!stopped) await gw?.stop();
+  await rx?.close();
+});
+
+async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('log redaction', () => {
+  it('no secret reaches the logs at trace level', async () => {
+    const rawSecret = randomBytes(32).toString('base64');
+    const secret = `whsec_${rawSecret}`;
+    const rotatedRaw = randomBytes(32).toString('base64');
+    const rotated = `whsec_${rotatedRaw}`;
+    const headerValue = `hdr-${randomBytes(16).toString('hex')}`;
+    const bogus = `tl_bogus_${randomBytes(16).toString('hex')}`;
+
+    t = await createTenant(gw, 'Redaction Co');
+    const c = await t.api.post('/v1/consumers', { name: 'Logged' });
+    expect(c.status).toBe(201);
+    const e = await t.api.post(`/v1/consumers/${c.body.id}/endpoints`, {
+      url: `${rx.url}/hook`,
+      secret,
+      headers: { 'x-custom-auth': headerValue },
+    });
+    expect(e.status).toBe(201);
+    const base = `/v1/consumers/${c.body.id}/endpoints/${e.body.id}`;
+    expect((await t.api.get(`${base}/secret`)).body.secret).toBe(secret);
+    const rot = await t.api.post(`${base}/secret/rotate`, { secret: rotated });
+    expect(rot.status).toBeLessThan(300);
+    // A generated secret too (not chosen by the test).
+    const rot2 = await t.api.post(`${base}/secret/rotate`, {});
+    expect(rot2.status).toBeLessThan(300);
+    const generated = (await t.api.get(`${base}/secret`)).body.secret as string;
+    expect(generated).toMatch(/^whsec_/);
+
+    // Publish and deliver: first attempt 500, then a retry succeeds (custom header sent both times).
+    const m = await t.api.post(`/v1/consumers/${c.body.id}/messages`, { eventType: 'invoice.paid', payload: { n: 1 } });
+    expect(m.status).toBe(202);
+    await rx.waitFor(2);
+    expect(rx.received[1]!.headers['x-custom-auth']).toBe(headerValue);
+    await waitUntil(async () => ((await t.api.get(`/v1/consumers/${c.body.id}/messages/${m.body.id}`)).body.deliveries[0]?.state === 'succeeded') || undefined);
+
+    // A second key, used, then revoked, then used again (401).
+    const k = await t.api.post('/v1/api-keys', { name: 'short-lived', scopes: ['read'] });
+    expect(k.status).toBe(201);
+    const second = k.body.key as string;
+    expect((await client(gw.url, second).get('/v1/consumers')).status).toBe(200);
+    expect((await t.api.delete(`/v1/api-keys/${k.body.id}`)).status).toBe(204);
+    await waitUntil(async () => ((await client(gw.url, second).get('/v1/consumers')).status === 401) || undefined);
+
+    // Bogus credentials, in the header and in odd places.
+    expect((await client(gw.url, bogus).get('/v1/consumers')).status).toBe(401);
+    expect((await client(gw.url).get('/v1/consumers', { authorization: `Basic ${bogus}` })).status).toBe(401);
+    expect((await client(gw.url, OPERATOR_TOKEN).get('/v1/consumers')).status).toBeGreaterThanOrEqual(400);
+    await gw.operator.get('/v1/tenants');
+    // A validation error carrying a secret-shaped value in the body.
+    await t.api.post(`${base}/secret/rotate`, { secret: `whsec_${bogus}` });
+
+    stopped = true;
+    await gw.stop(); // flush the shutdown lines too
+    if (process.env.DUMP_LOG) console.log(lines.join('\n'));
+    const text = lines.join('\n');
+    const secrets: Record<string, string> = {
+      'tenant API key': t.key,
+      'second API key (revoked)': second,
+      'operator token': OPERATOR_TOKEN,
+      'master key': TEST_MASTER_KEY,
+      'endpoint secret': secret,
+      'endpoint secret without whsec_': rawSecret,
+      'rotated secret': rotated,
+      'rotated secret without whsec_': rotatedRaw,
+      'generated secret': generated,
+      'generated secret without whsec_': generated.slice('whsec_'.length),
+      'custom header value': headerValue,
+      'bogus Authorization value': bogus,
+    };
+    const found = Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([name]) => name);
+    // Non-trivial: the request lines and the delivery lines were captured.
+    const routes = lines.filter((l) => l.includes('"msg":"request"'));
+    expect(routes.length).toBeGreaterThan(10);
+    expect(text).toContain('/v1/consumers/:consumer/endpoints');
+    expect(text).toContain('delivery attempt');
+    console.log(
+      `log redaction: ${lines.length} log lines captured (${routes.length} request lines, ${text.length} chars, LOG_LEVEL=trace); ` +
+        `${Object.keys(secrets).length} secrets searched; secrets found = ${found.length}${found.length ? ` (${found.join(', ')})` : ''}`,
+    );
+    expect(found).toEqual([]);
+  });
+});
