@@ -175,6 +175,11 @@ describe('row-level security in the catalog', () => {
       { rolname: 'tramline_app', rolsuper: false, rolbypassrls: false },
       { rolname: 'tramline_system', rolsuper: false, rolbypassrls: false },
     ]);
+    // An owner bypasses its table's policies unless forced: the runtime roles own nothing.
+    const owned = await gw.testDb.db.owner((q) =>
+      q.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname IN ('tramline_app', 'tramline_system')`),
+    );
+    expect(owned.rows[0]!.n).toBe(0);
   });
 });
 
