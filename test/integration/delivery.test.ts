@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { createTenant, startTestGateway, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 let gw: TestGateway;
 let t: TestTenant;
@@ -27,16 +28,6 @@ async function consumerWithEndpoint(body: Record<string, unknown> = {}, path = '
 }
 
 const fromPath = (path: string) => rx.received.filter((r) => r.path === path);
-
-async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('delivery', () => {
   it('delivers every message signed in the Standard Webhooks format', async () => {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startTestGateway, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 interface Canary {
   server: http.Server;
@@ -139,16 +140,6 @@ function forms(): Form[] {
   // refused by the dial-time lookup guard.
   for (const name of localLoopbackNames()) list.push({ url: `http://${name}:${P}/`, save: 201 });
   return list;
-}
-
-async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Attempt {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client } from '../helpers/client.ts';
 import { createTenant, OPERATOR_TOKEN, startTestGateway, TEST_MASTER_KEY, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 const lines: string[] = [];
 const sink = new Writable({
@@ -29,16 +30,6 @@ afterAll(async () => {
   if (!stopped) await gw?.stop();
   await rx?.close();
 });
-
-async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('log redaction', () => {
   it('no secret reaches the logs at trace level', async () => {
