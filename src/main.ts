@@ -10,7 +10,7 @@ import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
 import { ensureOperatorToken } from './operator-token.ts';
 import { createKeyAuthenticator } from './domain/api-keys.ts';
 import { createLocalKeyWrapper } from './domain/secrets/key-wrapper.ts';
-import { createTenantCipher, sealPlaintextSecrets, type TenantCipher } from './domain/secrets/tenant-cipher.ts';
+import { createTenantCipher, type TenantCipher } from './domain/secrets/tenant-cipher.ts';
 import { loadMasterKeys } from './master-key.ts';
 import { derivePortalKey } from './domain/portal-tokens.ts';
 import { openStore } from './store/open.ts';
@@ -42,16 +42,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
     : await openStore(config);
   const ownsDb = !opts.db;
   if (applied.length > 0) log.info({ applied }, 'database migrated');
-  let cipher: TenantCipher;
-  try {
-    cipher = createCipher(config, db, masterKeys);
-    const sealed = await sealPlaintextSecrets(db, cipher);
-    if (sealed > 0) log.info({ endpoints: sealed }, 'sealed endpoint secrets stored in clear');
-  } catch (err) {
-    if (ownsDb) await db.close().catch(() => {});
-    release();
-    throw err;
-  }
+  const cipher = createCipher(config, db, masterKeys);
 
   let operatorToken = config.operatorToken;
   if (!operatorToken && !config.databaseUrl) {

@@ -161,17 +161,6 @@ export async function reapExpiredLeases(q: Queryable): Promise<number> {
   return r.rowCount;
 }
 
-/** On shutdown: hand back what this worker claimed but did not finish, due at once. */
-export async function releaseLeases(q: Queryable, owner: string, ids: string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const r = await q.query(
-    `UPDATE deliveries SET state = 'pending', next_attempt_at = now(), lease_until = NULL, lease_owner = NULL, updated_at = now()
-     WHERE id = ANY($1::text[]) AND lease_owner = $2 AND state = 'sending'`,
-    [ids, owner],
-  );
-  return r.rowCount;
-}
-
 /**
  * Hands claimed deliveries back without attempting them (the tenant's outbound cap was reached):
  * each is due again after its own delay; no attempt is recorded and the attempt count is unchanged.
@@ -187,3 +176,7 @@ export async function postponeLeases(q: Queryable, owner: string, items: Readonl
   );
   return r.rowCount;
 }
+
+/** On shutdown: hand back what this worker claimed but did not finish, due at once. */
+export const releaseLeases = (q: Queryable, owner: string, ids: readonly string[]): Promise<number> =>
+  postponeLeases(q, owner, ids.map((id) => ({ id, delayMs: 0 })));

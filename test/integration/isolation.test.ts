@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, type Client, type Response } from '../helpers/client.ts';
 import { createTenant, OPERATOR_TOKEN, startTestGateway, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 let gw: TestGateway;
 let rx: Receiver;
@@ -36,16 +37,6 @@ interface Seed {
   adminKeyId: string;
   extraKey: { id: string; key: string };
   tokens: string[];
-}
-
-async function waitUntil<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function ok<T>(r: Response<T>, status: number, what: string): T {

@@ -12,6 +12,7 @@ import { client, type Client, type Response } from '../helpers/client.ts';
 import { createTenant, startTestGateway, TEST_MASTER_KEY, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { derivePortalKey, signPortalToken } from '../../src/domain/portal-tokens.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 interface OpenApi {
   paths: Record<string, Record<string, unknown>>;
@@ -60,16 +61,6 @@ function expectProblem(r: Response, status: number, what = ''): void {
   expect(r.status, `${what} status (${JSON.stringify(r.body)})`).toBe(status);
   expect(r.headers.get('content-type') ?? '', `${what} content-type`).toMatch(/^application\/problem\+json/);
   expect(r.body, what).toMatchObject({ type: expect.any(String), title: expect.any(String), status });
-}
-
-async function waitUntil<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A consumer with an endpoint and a delivered message. */

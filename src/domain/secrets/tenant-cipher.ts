@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, Queryable } from '../../store/db.ts';
+import type { Db } from '../../store/db.ts';
 import * as tenantKeys from '../../store/tenant-keys.ts';
-import { isSealed, open, seal } from './cipher.ts';
+import { open, seal } from './cipher.ts';
 import type { KeyWrapper } from './key-wrapper.ts';
 
 /**
@@ -56,8 +56,6 @@ export function createTenantCipher(db: Db, wrapper: KeyWrapper): TenantCipher {
       return seal(await keyOf(tenantId), plaintext, aad);
     },
     async open(tenantId, value, aad) {
-      // Values written before encryption existed are sealed at start (sealPlaintextSecrets).
-      if (!isSealed(value)) return value;
       return open(await keyOf(tenantId), value, aad);
     },
     newWrappedKey,
@@ -88,27 +86,4 @@ export async function openHeaders(cipher: TenantCipher, tenantId: string, endpoi
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name] = await cipher.open(tenantId, value, headerAad(endpointId, name));
   return out;
-}
-
-/**
- * Seals endpoint secrets and header values still stored in clear (written before 0002), so a
- * dump holds none. Idempotent; runs at start.
- */
-export async function sealPlaintextSecrets(db: Db, cipher: TenantCipher): Promise<number> {
-  const rows = await db.system((q: Queryable) =>
-    q.query<{ id: string; tenant_id: string; secret: string; previous_secret: string | null; headers: Record<string, string> }>(
-      `SELECT id, tenant_id, secret, previous_secret, headers FROM endpoints
-       WHERE secret NOT LIKE 'enc:%' OR (previous_secret IS NOT NULL AND previous_secret NOT LIKE 'enc:%')
-          OR EXISTS (SELECT 1 FROM jsonb_each_text(headers) h WHERE h.value NOT LIKE 'enc:%')`,
-    ),
-  );
-  for (const r of rows.rows) {
-    const secret = await cipher.seal(r.tenant_id, await cipher.open(r.tenant_id, r.secret, secretAad(r.id)), secretAad(r.id));
-    const previous = r.previous_secret === null ? null : await cipher.seal(r.tenant_id, await cipher.open(r.tenant_id, r.previous_secret, secretAad(r.id)), secretAad(r.id));
-    const headers = await sealHeaders(cipher, r.tenant_id, r.id, await openHeaders(cipher, r.tenant_id, r.id, r.headers));
-    await db.system((q) =>
-      q.query('UPDATE endpoints SET secret = $2, previous_secret = $3, headers = $4::jsonb WHERE id = $1', [r.id, secret, previous, JSON.stringify(headers)]),
-    );
-  }
-  return rows.rows.length;
 }
