@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Role } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { VERSION } from '../version.ts';
 import { registerListenCommand } from './listen.ts';
+import { registerProbeCommand } from './probe.ts';
 import { runStart } from './start.ts';
 import { runMigrate } from './migrate.ts';
 import { runTenantsCreate } from './tenants.ts';
@@ -42,6 +43,7 @@ keys
   .action(async () => runKeysRotate(config()));
 
 registerListenCommand(program);
+registerProbeCommand(program);
 
 program
   .command('version')
