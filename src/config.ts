@@ -53,6 +53,13 @@ const EnvSchema = z.object({
   TRAMLINE_CORS_ORIGINS: z.string().default(''),
   TRAMLINE_MASTER_KEY: z.string().optional(),
   TRAMLINE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  TRAMLINE_BACKUP_DEST: z.string().optional(),
+  TRAMLINE_BACKUP_INTERVAL: duration('6h').refine((ms) => ms >= 100, 'must be at least 100ms'),
+  TRAMLINE_BACKUP_KEEP: int(7, 1, 100_000),
+  TRAMLINE_S3_ENDPOINT: z.url().optional(),
+  AWS_ENDPOINT_URL: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  TRAMLINE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).default('false'),
 });
 
 export type Role = 'api' | 'worker' | 'scheduler' | 'all';
@@ -95,6 +102,13 @@ export interface Config {
   readonly masterKey: { keys: Map<number, Buffer>; current: number } | undefined;
   /** Public base URL of this installation (portal links); unset = the origin of the request that asked. */
   readonly publicUrl: string | undefined;
+  /** Scheduled backups (scheduler role): where, how often, how many to keep; S3 settings serve `tramline backup` too. */
+  readonly backup: {
+    readonly dest: string | undefined;
+    readonly intervalMs: number;
+    readonly keep: number;
+    readonly s3: { readonly endpoint: string | undefined; readonly region: string; readonly forcePathStyle: boolean };
+  };
 }
 
 export class ConfigError extends Error {}
@@ -157,6 +171,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     corsOrigins: Object.freeze(corsOrigins),
     masterKey,
     publicUrl: e.TRAMLINE_PUBLIC_URL?.replace(/\/+$/, ''),
+    backup: Object.freeze({
+      dest: e.TRAMLINE_BACKUP_DEST || undefined,
+      intervalMs: e.TRAMLINE_BACKUP_INTERVAL,
+      keep: e.TRAMLINE_BACKUP_KEEP,
+      s3: Object.freeze({
+        endpoint: e.TRAMLINE_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL,
+        region: e.AWS_REGION,
+        forcePathStyle: e.TRAMLINE_S3_FORCE_PATH_STYLE === 'true' || e.TRAMLINE_S3_FORCE_PATH_STYLE === '1',
+      }),
+    }),
   });
 }
 

@@ -7,6 +7,7 @@ import { buildApp } from './api/app.ts';
 import { createHttpClient, type HttpClient } from './delivery/http-client.ts';
 import { createWorker, type Worker } from './delivery/worker.ts';
 import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
+import { startBackupScheduler, type BackupScheduler } from './delivery/backup-scheduler.ts';
 import { ensureOperatorToken } from './operator-token.ts';
 import { createKeyAuthenticator } from './domain/api-keys.ts';
 import { createLocalKeyWrapper } from './domain/secrets/key-wrapper.ts';
@@ -61,6 +62,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
   let app: FastifyInstance | null = null;
   let worker: Worker | null = null;
   let scheduler: Scheduler | null = null;
+  let backups: BackupScheduler | null = null;
   let http: HttpClient | null = null;
   let url: string | null = null;
   let redis: Redis | null = null;
@@ -86,6 +88,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
     if (role === 'scheduler' || role === 'all') {
       scheduler = createScheduler({ db, log: log.child({ role: 'scheduler' }), intervalMs: Math.max(1000, config.delivery.pollIntervalMs * 5) });
       scheduler.start();
+      backups = startBackupScheduler(config, db, log.child({ role: 'scheduler', component: 'backup' }));
     }
     if (role === 'api' || role === 'all') {
       if (config.redisUrl) redis = await openRedis(config.redisUrl, log.child({ component: 'redis' }));
@@ -120,6 +123,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
   } catch (err) {
     await worker?.stop(0).catch(() => {});
     scheduler?.stop();
+    await backups?.stop();
     await http?.close().catch(() => {});
     redis?.disconnect();
     if (ownsDb) await db.close().catch(() => {});
@@ -138,6 +142,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         log.info('draining');
         await worker?.stop(config.shutdownTimeoutMs);
         scheduler?.stop();
+        await backups?.stop();
         await app?.close();
         await redis?.quit().catch(() => {});
         await http?.close();

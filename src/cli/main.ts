@@ -8,6 +8,7 @@ import { runStart } from './start.ts';
 import { runMigrate } from './migrate.ts';
 import { runTenantsCreate } from './tenants.ts';
 import { runKeysGenerate, runKeysRotate } from './keys.ts';
+import { runBackup, runRestore } from './backup.ts';
 
 /** The `tramline` command: parses arguments, then calls the same functions the tests call. */
 const program = new Command('tramline').description('Tramline: a self-hostable event gateway').version(VERSION, '-v, --version');
@@ -43,6 +44,19 @@ keys
   .action(async () => runKeysRotate(config()));
 
 registerListenCommand(program);
+
+program
+  .command('backup')
+  .argument('<dest>', 'a folder, or s3://bucket/prefix')
+  .description('Write a consistent, compressed snapshot of the database (or of one tenant) to a folder or an S3 bucket')
+  .option('--tenant <id>', 'back up this tenant only (to move it to another instance)')
+  .action(async (dest: string, opts: { tenant?: string }) => runBackup(config(), dest, opts));
+
+program
+  .command('restore')
+  .argument('<src>', 'a backup folder, or s3://bucket/prefix')
+  .description('Restore a backup into an empty database (a one-tenant backup: into one without that tenant); needs the same master key')
+  .action(async (src: string) => runRestore(config(), src));
 registerProbeCommand(program);
 
 program

@@ -21,7 +21,9 @@ export interface TenantCipher {
   rewrapAll(): Promise<number>;
 }
 
-const context = (tenantId: string): string => `tenant-key:${tenantId}`;
+/** The encryption context a tenant's data key is wrapped under (restore checks the master key with it). */
+export const dataKeyContext = (tenantId: string): string => `tenant-key:${tenantId}`;
+const context = dataKeyContext;
 
 export function createTenantCipher(db: Db, wrapper: KeyWrapper): TenantCipher {
   const cache = new Map<string, Promise<Buffer>>();
