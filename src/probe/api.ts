@@ -1,6 +1,17 @@
 // The few tenant API calls the probe makes, over plain fetch: it talks to the gateway as any client would.
 import { StepError } from './step.ts';
 
+/** A non-2xx answer, with the problem+json `type` when the gateway sent one. */
+export class ApiError extends StepError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly problemType: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export interface ApiClient {
   request<T>(method: string, path: string, opts?: { body?: unknown; signal?: AbortSignal; accept?: number[] }): Promise<{ status: number; body: T }>;
 }
@@ -35,9 +46,9 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
       }
       const accept = opts.accept ?? [200, 201, 202];
       if (!accept.includes(res.status)) {
-        const problem = body as { title?: string; detail?: string } | string | null;
-        const why = typeof problem === 'object' && problem !== null ? (problem.detail ?? problem.title ?? '') : String(problem ?? '').slice(0, 200);
-        throw new StepError(`${method} ${path} answered ${res.status}${why ? `: ${why}` : ''}`);
+        const problem = typeof body === 'object' && body !== null ? (body as { type?: string; title?: string; detail?: string }) : undefined;
+        const why = problem ? (problem.detail ?? problem.title ?? '') : String(body ?? '').slice(0, 200);
+        throw new ApiError(`${method} ${path} answered ${res.status}${why ? `: ${why}` : ''}`, res.status, problem?.type);
       }
       return { status: res.status, body: body as T };
     },

@@ -1,6 +1,6 @@
 // Idempotent setup: the probe's consumer and endpoint on the tenant, created on the first run and
 // reused (and repaired: URL, event type filter, disabled flag) on every later run.
-import type { ApiClient } from './api.ts';
+import { ApiError, type ApiClient } from './api.ts';
 import { StepError } from './step.ts';
 
 /** The event type the probe publishes; its endpoint subscribes to this type only. */
@@ -31,6 +31,20 @@ interface Endpoint {
   disabledReason: string | null;
 }
 
+/** The gateway refuses private and loopback addresses unless its TRAMLINE_EGRESS_ALLOW lists them: say so. */
+async function explainEgress<T>(endpointUrl: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError && err.problemType?.endsWith('/egress-refused')) {
+      throw new StepError(
+        `${err.message} — the gateway must be allowed to call the probe at ${new URL(endpointUrl).host}: add its address to the gateway's TRAMLINE_EGRESS_ALLOW, or pass a --public-url it may call`,
+      );
+    }
+    throw err;
+  }
+}
+
 export async function ensureProbeTarget(api: ApiClient, consumerUid: string, endpointUrl: string, signal: AbortSignal): Promise<ProbeTarget> {
   const changes: string[] = [];
   const path = `/v1/consumers/${encodeURIComponent(consumerUid)}`;
@@ -50,11 +64,13 @@ export async function ensureProbeTarget(api: ApiClient, consumerUid: string, end
   let endpoint = list.body.data.find((e) => e.description === PROBE_ENDPOINT_DESCRIPTION);
   if (!endpoint) {
     endpoint = (
-      await api.request<Endpoint>('POST', `${path}/endpoints`, {
-        body: { url: endpointUrl, description: PROBE_ENDPOINT_DESCRIPTION, eventTypes: [PROBE_EVENT_TYPE] },
-        signal,
-        accept: [201],
-      })
+      await explainEgress(endpointUrl, () =>
+        api.request<Endpoint>('POST', `${path}/endpoints`, {
+          body: { url: endpointUrl, description: PROBE_ENDPOINT_DESCRIPTION, eventTypes: [PROBE_EVENT_TYPE] },
+          signal,
+          accept: [201],
+        }),
+      )
     ).body;
     changes.push(`created endpoint ${endpoint.id} → ${endpointUrl}`);
   } else {
@@ -64,7 +80,8 @@ export async function ensureProbeTarget(api: ApiClient, consumerUid: string, end
     // The gateway disables an endpoint that kept failing (e.g. while the probe was down): switch it back on.
     if (endpoint.disabled) patch.disabled = false;
     if (Object.keys(patch).length > 0) {
-      endpoint = (await api.request<Endpoint>('PATCH', `${path}/endpoints/${endpoint.id}`, { body: patch, signal })).body;
+      const id = endpoint.id;
+      endpoint = (await explainEgress(endpointUrl, () => api.request<Endpoint>('PATCH', `${path}/endpoints/${id}`, { body: patch, signal }))).body;
       changes.push(`updated endpoint ${endpoint.id}: ${Object.keys(patch).join(', ')}`);
     }
   }
