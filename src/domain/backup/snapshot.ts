@@ -84,7 +84,8 @@ export async function takeBackup(o: TakeBackupOptions): Promise<Manifest | null>
 async function streamTo(storage: BackupStorage, key: string, source: AsyncIterable<Buffer>): Promise<{ sha256: string; bytes: number }> {
   const hasher = hashing();
   const out = new PassThrough();
-  const piping = pipeline(Readable.from(source), createGzip({ level: 6 }), hasher, out);
+  // One batch read ahead at most: the cursor, not a stream buffer, holds the rest.
+  const piping = pipeline(Readable.from(source, { highWaterMark: 1 }), createGzip({ level: 6 }), hasher, out);
   const putting = storage.put(key, out).catch((err: Error) => {
     out.destroy(err); // stops the pipeline instead of leaving it waiting on a full buffer
     throw err;
