@@ -38,7 +38,15 @@ export async function checkInBrowser(c: BrowserCheck, signal: AbortSignal): Prom
   const onAbort = (): void => void browser?.close().catch(() => {});
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    browser = await chromium.launch({ executablePath: c.chromiumPath, args: CHROMIUM_ARGS, timeout: c.actionTimeoutMs });
+    // The probe's own shutdown lets the run finish; Playwright closing Chromium on the signal would fail it.
+    browser = await chromium.launch({
+      executablePath: c.chromiumPath,
+      args: CHROMIUM_ARGS,
+      timeout: c.actionTimeoutMs,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
     if (signal.aborted) throw signal.reason;
     const page = await browser.newPage();
     page.setDefaultTimeout(c.actionTimeoutMs);
