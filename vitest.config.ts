@@ -21,6 +21,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
       integration('pglite'),
+      // deploy/: promtool on the Prometheus rules, checks of the Grafana dashboards (no database).
+      { extends: true, test: { name: 'monitoring', include: ['test/monitoring/**/*.test.ts'], testTimeout: 180_000 } },
       ...(process.env.DATABASE_URL ? [integration('postgres')] : []),
     ],
   },
