@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config.ts';
 import { BackupError, MANIFEST_FILE, type Manifest } from '../domain/backup/manifest.ts';
-import { restoreBackup } from '../domain/backup/restore.ts';
+import { readManifest, restoreBackup } from '../domain/backup/restore.ts';
 import { takeBackup } from '../domain/backup/snapshot.ts';
 import { createLocalKeyWrapper, type KeyWrapper } from '../domain/secrets/key-wrapper.ts';
 import { loadMasterKeys, masterKeyFile } from '../master-key.ts';
@@ -15,8 +16,11 @@ import { progressReporter } from './progress.ts';
 export async function runBackup(config: Config, dest: string, opts: { tenant?: string }): Promise<void> {
   const storage = openBackupStorage(dest, config.backup.s3);
   if (await storage.exists(MANIFEST_FILE)) throw new BackupError(`${storage.location} already holds a backup: give a new folder or prefix`);
+  if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'pgdata'))) {
+    throw new BackupError(`There is no database in ${config.dataDir} (TRAMLINE_DATA_DIR) to back up; set DATABASE_URL for a Postgres server`);
+  }
   const progress = progressReporter();
-  const manifest = await withStore(config, 'back up', async (db) => {
+  const manifest = await withStore(config, 'back up', { migrate: false }, async (db) => {
     try {
       return await takeBackup({ db, storage, tenant: opts.tenant ?? null, clock: () => new Date(), tramlineVersion: VERSION, onProgress: progress.onProgress });
     } finally {
@@ -29,9 +33,11 @@ export async function runBackup(config: Config, dest: string, opts: { tenant?: s
 /** `tramline restore SRC`: into an empty database (or, for a one-tenant backup, one without that tenant). */
 export async function runRestore(config: Config, src: string): Promise<void> {
   const storage = openBackupStorage(src, config.backup.s3);
+  // An incomplete or foreign backup is refused before the database is opened (or, embedded, created).
+  await readManifest(storage);
   const progress = progressReporter();
   const started = Date.now();
-  const result = await withStore(config, 'restore into', async (db) => {
+  const result = await withStore(config, 'restore into', { migrate: true }, async (db) => {
     try {
       return await restoreBackup({ db, storage, keys: targetKeys(config), onProgress: progress.onProgress });
     } finally {
@@ -54,10 +60,10 @@ function targetKeys(config: Config): KeyWrapper | null {
   return createLocalKeyWrapper(k.keys, k.current);
 }
 
-async function withStore<T>(config: Config, verb: string, fn: (db: Db) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, verb: string, opts: { migrate: boolean }, fn: (db: Db) => Promise<T>): Promise<T> {
   let opened: Awaited<ReturnType<typeof openStore>>;
   try {
-    opened = await openStore(config);
+    opened = await openStore(config, opts);
   } catch (err) {
     if (err instanceof DataDirLockedError) {
       throw new BackupError(

@@ -10,6 +10,8 @@ import type { BackupTable } from './backup-tables.ts';
  * subject to the forced row-level security too, and has no policy of its own).
  */
 export interface SnapshotReader {
+  /** Base tables of the schema, by name. */
+  tables(): Promise<string[]>;
   /** Migration ids applied to the database, in order. */
   migrations(): Promise<string[]>;
   /** The columns of a table, in table order. */
@@ -35,6 +37,8 @@ export async function withSnapshot<T>(db: Db, opts: { lock: boolean }, fn: (r: S
       const r = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [BACKUP_LOCK]);
       if (!r.rows[0]?.ok) return null;
     }
+    const initialised = (await q.query<{ t: string | null }>(`SELECT to_regclass('tramline_migrations')::text AS t`)).rows[0]?.t;
+    if (!initialised) throw new NotInitialisedError('This database holds no Tramline schema (it was never migrated): there is nothing to back up');
     const migrations = (await q.query<{ id: string }>('SELECT id FROM tramline_migrations ORDER BY id')).rows.map((r) => r.id);
     await q.query(`SELECT set_config('role', '${SYSTEM_ROLE}', true)`);
     return fn(reader(q, migrations));
@@ -47,6 +51,7 @@ function reader(q: Queryable, migrations: string[]): SnapshotReader {
     async migrations() {
       return migrations;
     },
+    tables: () => listTables(q),
     columns: (table) => tableColumns(q, table),
     async count(table, tenantId) {
       const r = await q.query<{ n: number }>(
@@ -77,21 +82,24 @@ function reader(q: Queryable, migrations: string[]): SnapshotReader {
   };
 }
 
+// From the catalog, not information_schema: that shows only what the current role has privileges on.
 export async function tableColumns(q: Queryable, table: string): Promise<string[]> {
-  const r = await q.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+  const r = await q.query<{ attname: string }>(
+    `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [table],
   );
-  return r.rows.map((row) => row.column_name);
+  return r.rows.map((row) => row.attname);
 }
 
 /** Tables of the current schema (to check that BACKUP_TABLES covers every one). */
 export async function listTables(q: Queryable): Promise<string[]> {
-  const r = await q.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  const r = await q.query<{ relname: string }>(
+    `SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') ORDER BY relname`,
   );
-  return r.rows.map((row) => row.table_name);
+  return r.rows.map((row) => row.relname);
 }
+
+export class NotInitialisedError extends Error {}
 
 /** A SQL string literal (standard_conforming_strings is on in every supported Postgres). */
 export const quoteLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;

@@ -3,16 +3,20 @@ import type { Config } from '../config.ts';
 import { lockDataDir, openPglite, openPostgres, type Db } from './db.ts';
 import { migrate } from './migrate.ts';
 
-/** Opens the configured store: Postgres when DATABASE_URL is set, else PGlite in the data folder (locked). */
-export async function openStore(config: Config): Promise<{ db: Db; release: () => void; applied: string[] }> {
+/**
+ * Opens the configured store: Postgres when DATABASE_URL is set, else PGlite in the data folder (locked).
+ * Migrates it, unless `migrate: false` (a backup reads the schema as it is, and never changes it).
+ */
+export async function openStore(config: Config, opts: { migrate?: boolean } = {}): Promise<{ db: Db; release: () => void; applied: string[] }> {
+  const migrateIt = (db: Db): Promise<string[]> => (opts.migrate === false ? Promise.resolve([]) : migrate(db));
   if (config.databaseUrl) {
     const db = openPostgres(config.databaseUrl, config.dbPoolSize);
-    return { db, release: () => {}, applied: await migrate(db) };
+    return { db, release: () => {}, applied: await migrateIt(db) };
   }
   const release = lockDataDir(config.dataDir);
   try {
     const db = await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
-    return { db, release, applied: await migrate(db) };
+    return { db, release, applied: await migrateIt(db) };
   } catch (err) {
     release();
     throw err;

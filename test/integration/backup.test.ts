@@ -294,6 +294,8 @@ describe('refusals', () => {
     const run = await runTramline(['restore', d], t.env, 60_000);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/no manifest\.json/);
+    // Refused before the target was touched: no embedded database was even created.
+    if (t.env.TRAMLINE_DATA_DIR) expect(fs.existsSync(path.join(t.env.TRAMLINE_DATA_DIR, 'pgdata'))).toBe(false);
   }, 90_000);
 
   it('a corrupted file fails its checksum and nothing is restored', async () => {
@@ -319,6 +321,13 @@ describe('refusals', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/already holds a backup/);
     expect(fs.readFileSync(path.join(fullDir, 'manifest.json'), 'utf8')).toBe(before);
+  });
+
+  it('a database with a table this version does not know is not backed up (it would be left out silently)', async () => {
+    await empty.db.owner((q) => q.exec('CREATE TABLE webhooks_extra (id text PRIMARY KEY)'));
+    const dir = path.join(tmp, 'unknown-table');
+    await expect(takeBackup({ db: empty.db, storage: folderStorage(dir), clock, tramlineVersion: VERSION })).rejects.toThrow(/tables this Tramline does not know \(webhooks_extra\)/);
+    expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
   });
 
   // The embedded database's folder belongs to one process: with a gateway on it, the command says so and exits.

@@ -2,8 +2,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Db } from '../../store/db.ts';
-import { withSnapshot } from '../../store/backup-read.ts';
-import { BACKUP_TABLES } from '../../store/backup-tables.ts';
+import { NotInitialisedError, withSnapshot } from '../../store/backup-read.ts';
+import { BACKUP_TABLES, NOT_BACKED_UP } from '../../store/backup-tables.ts';
 import { BackupError, FORMAT, FORMAT_VERSION, MANIFEST_FILE, tableFile, type Manifest, type ManifestTable } from './manifest.ts';
 import type { OnProgress } from './progress.ts';
 import type { BackupStorage } from './storage.ts';
@@ -32,6 +32,15 @@ export interface TakeBackupOptions {
  * wrapped by the master key, which is not in the backup.
  */
 export async function takeBackup(o: TakeBackupOptions): Promise<Manifest | null> {
+  try {
+    return await snapshot(o);
+  } catch (err) {
+    if (err instanceof NotInitialisedError) throw new BackupError(err.message);
+    throw err;
+  }
+}
+
+async function snapshot(o: TakeBackupOptions): Promise<Manifest | null> {
   const tenant = o.tenant ?? null;
   const batchSize = o.batchSize ?? 2_000;
   return withSnapshot(o.db, { lock: o.lock !== undefined }, async (r) => {
@@ -39,9 +48,17 @@ export async function takeBackup(o: TakeBackupOptions): Promise<Manifest | null>
     const started = o.clock();
     if (tenant !== null && !(await r.tenantExists(tenant))) throw new BackupError(`There is no tenant ${tenant} in this database`);
     const migrations = await r.migrations();
+    // A table this version does not know would be left out silently: refuse instead. One it knows but the
+    // database lacks (an older schema) is simply absent from the backup.
+    const present = new Set(await r.tables());
+    const known = new Set<string>([...BACKUP_TABLES.map((t) => t.name), ...NOT_BACKED_UP]);
+    const unknown = [...present].filter((t) => !known.has(t));
+    if (unknown.length > 0) {
+      throw new BackupError(`This database has tables this Tramline does not know (${unknown.join(', ')}): back it up with the Tramline version that runs it`);
+    }
     const tables: ManifestTable[] = [];
     const masterKeyVersions = new Set<number>();
-    for (const table of BACKUP_TABLES) {
+    for (const table of BACKUP_TABLES.filter((t) => present.has(t.name))) {
       const columns = await r.columns(table.name);
       const total = await r.count(table, tenant);
       o.onProgress?.({ phase: 'backup', table: table.name, done: 0, total, finished: false });
