@@ -14,7 +14,7 @@ export interface BackupScheduler {
  * The scheduler role's backups (TRAMLINE_BACKUP_DEST set): checks every minute, or every interval
  * when shorter, whether one is due; see runScheduledBackup for the fleet-wide lock and retention.
  * On the embedded database a backup's transaction holds the one connection while it runs, so the
- * gateway's other work waits for it (about a second per 30,000 messages).
+ * gateway's other work waits for it.
  */
 export function startBackupScheduler(config: Config, db: Db, log: Logger): BackupScheduler | null {
   const dest = config.backup.dest;
