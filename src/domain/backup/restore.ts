@@ -27,10 +27,10 @@ export interface RestoreResult {
 }
 
 /**
- * Brings a backup back, all or nothing: reads and checks the manifest, verifies every file's
- * sha256, checks that the target's master key opens every wrapped data key, migrates the target,
- * then loads every table in one transaction and compares the counts with the manifest before
- * committing. A full backup needs a database without tenants; a one-tenant backup needs a database
+ * Brings a backup back, all or nothing: reads and checks the manifest, migrates the target and
+ * checks that it can take the backup, verifies every file's sha256, checks that the target's master
+ * key opens every wrapped data key, then loads every table in one transaction and compares the
+ * counts with the manifest before committing. A full backup needs a database without tenants; a one-tenant backup needs a database
  * without that tenant (others may be there).
  */
 export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
@@ -86,6 +86,8 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
         // Changed after the verification pass: gzip notices before the checksum does.
         if (String((err as NodeJS.ErrnoException).code).startsWith('Z_')) throw corrupt(entry);
         throw err;
+      } finally {
+        raw.destroy(); // a failed insert leaves the download unfinished: close it
       }
       if (batch.length > 0) await flush();
       if (hasher.digest().sha256 !== entry.sha256) throw corrupt(entry);
