@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   TRAMLINE_RATE_LIMIT_WINDOW: duration('1s'),
   TRAMLINE_OUTBOUND_PER_TENANT: int(2000, 1, 1_000_000),
   TRAMLINE_CORS_ORIGINS: z.string().default(''),
+  TRAMLINE_METRICS_PORT: int(9464, 0, 65535),
+  SENTRY_DSN: z.literal('').or(z.url({ protocol: /^https?$/, error: 'must be a Sentry DSN (https://<key>@<host>/<project>)' })).optional(),
   TRAMLINE_MASTER_KEY: z.string().optional(),
   TRAMLINE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   TRAMLINE_BACKUP_DEST: z.string().optional(),
@@ -98,6 +100,10 @@ export interface Config {
   readonly outboundPerTenantPerSecond: number;
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Where worker- or scheduler-only processes serve GET /metrics (API processes serve it on the API port). */
+  readonly metricsPort: number;
+  /** Errors go to Sentry when set (started by the CLI entry, see src/telemetry/process.ts). */
+  readonly sentryDsn: string | undefined;
   /** Master key versions for secrets at rest; unset = the embedded default's key file. */
   readonly masterKey: { keys: Map<number, Buffer>; current: number } | undefined;
   /** Public base URL of this installation (portal links); unset = the origin of the request that asked. */
@@ -169,6 +175,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimit: Object.freeze({ perKey: e.TRAMLINE_RATE_LIMIT_PER_KEY, perTenant: e.TRAMLINE_RATE_LIMIT_PER_TENANT, windowMs: e.TRAMLINE_RATE_LIMIT_WINDOW }),
     outboundPerTenantPerSecond: e.TRAMLINE_OUTBOUND_PER_TENANT,
     corsOrigins: Object.freeze(corsOrigins),
+    metricsPort: e.TRAMLINE_METRICS_PORT,
+    sentryDsn: e.SENTRY_DSN || undefined,
     masterKey,
     publicUrl: e.TRAMLINE_PUBLIC_URL?.replace(/\/+$/, ''),
     backup: Object.freeze({

@@ -19,11 +19,20 @@ import { openRedis } from './redis.ts';
 import type { Redis } from 'ioredis';
 import { isMigrated, migrate } from './store/migrate.ts';
 import type { Db } from './store/db.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import { createQueueSampler } from './telemetry/queue-sampler.ts';
+import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.ts';
+import type { ErrorReporter } from './telemetry/errors.ts';
+import { VERSION } from './version.ts';
 
 export interface Gateway {
   /** The API's address, when this process serves it. */
   readonly url: string | null;
   readonly db: Db;
+  /** This gateway's metrics (its own registry); served at `${url}/metrics`, or at `${metricsUrl}/metrics` without the API. */
+  readonly metrics: Metrics;
+  /** The metrics-only server of a process without the API (worker, scheduler); null otherwise or when it could not listen. */
+  readonly metricsUrl: string | null;
   /** Readiness fails, claiming stops, in-flight deliveries finish until the deadline, leases are released. */
   stop(): Promise<void>;
 }
@@ -34,7 +43,7 @@ export function createCipher(config: Config, db: Db, masterKeys = loadMasterKeys
 }
 
 /** Starts the roles of one process; the CLI calls this, and so do integration tests. */
-export async function startGateway(config: Config, role: Role, log: Logger, opts: { db?: Db } = {}): Promise<Gateway> {
+export async function startGateway(config: Config, role: Role, log: Logger, opts: { db?: Db; errors?: ErrorReporter } = {}): Promise<Gateway> {
   // Before anything touches the database: a fleet without its master key must not start at all.
   const masterKeys = loadMasterKeys(config);
   // Tests pass a database they opened (a migrated template); the gateway then leaves closing it to them.
@@ -44,6 +53,9 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
   const ownsDb = !opts.db;
   if (applied.length > 0) log.info({ applied }, 'database migrated');
   const cipher = createCipher(config, db, masterKeys);
+  const metrics = createMetrics({ version: VERSION });
+  metrics.setQueueSampler(createQueueSampler(db, { onError: (err) => log.warn({ err }, 'queue metrics sample failed') }));
+  const errors = opts.errors;
 
   let operatorToken = config.operatorToken;
   if (!operatorToken && !config.databaseUrl) {
@@ -66,6 +78,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
   let http: HttpClient | null = null;
   let url: string | null = null;
   let redis: Redis | null = null;
+  let metricsServer: MetricsServer | null = null;
 
   try {
     if (role === 'worker' || role === 'all') {
@@ -82,11 +95,13 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         pollIntervalMs: config.delivery.pollIntervalMs,
         retryScheduleMs: config.retryScheduleMs,
         outboundPerTenantPerSecond: config.outboundPerTenantPerSecond,
+        metrics,
+        errors,
       });
       await worker.start();
     }
     if (role === 'scheduler' || role === 'all') {
-      scheduler = createScheduler({ db, log: log.child({ role: 'scheduler' }), intervalMs: Math.max(1000, config.delivery.pollIntervalMs * 5) });
+      scheduler = createScheduler({ db, log: log.child({ role: 'scheduler' }), intervalMs: Math.max(1000, config.delivery.pollIntervalMs * 5), metrics });
       scheduler.start();
       backups = startBackupScheduler(config, db, log.child({ role: 'scheduler', component: 'backup' }));
     }
@@ -103,6 +118,8 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
           maxPayloadBytes: config.maxPayloadBytes,
           rateLimits: { ...config.rateLimit, redis, prefix: config.redisPrefix },
           corsOrigins: config.corsOrigins,
+          metrics,
+          errors,
           portal: { key: derivePortalKey(masterKeys.keys.get(masterKeys.current)!), publicUrl: config.publicUrl },
           readiness: async () => {
             const checks: Record<string, string> = {};
@@ -119,9 +136,17 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         log,
       );
       url = await app.listen({ port: config.port, host: config.host });
+    } else {
+      // No API to serve /metrics: a small server of its own. Not fatal when the port is taken (a second
+      // worker on one host): delivery matters more than its metrics, and the scrape target shows as down.
+      metricsServer = await startMetricsServer(metrics, { port: config.metricsPort, host: config.host }).catch((err: unknown) => {
+        log.error({ err, port: config.metricsPort }, 'metrics server could not listen (set TRAMLINE_METRICS_PORT)');
+        return null;
+      });
     }
   } catch (err) {
     await worker?.stop(0).catch(() => {});
+    await metricsServer?.close();
     scheduler?.stop();
     await backups?.stop();
     await http?.close().catch(() => {});
@@ -130,12 +155,14 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
     release();
     throw err;
   }
-  log.info({ role, url, database: db.kind }, 'tramline started');
+  log.info({ role, url, metricsUrl: metricsServer?.url ?? null, database: db.kind }, 'tramline started');
 
   let stopping: Promise<void> | null = null;
   return {
     url,
     db,
+    metrics,
+    metricsUrl: metricsServer?.url ?? null,
     stop() {
       stopping ??= (async () => {
         draining = true;
@@ -144,6 +171,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
         scheduler?.stop();
         await backups?.stop();
         await app?.close();
+        await metricsServer?.close();
         await redis?.quit().catch(() => {});
         await http?.close();
         if (ownsDb) await db.close();

@@ -21,6 +21,8 @@ import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { healthRoutes } from './routes/health.ts';
 import type { Api, ApiDeps } from './types.ts';
 import { VERSION } from '../version.ts';
+import { registerHttpTelemetry } from '../telemetry/http-telemetry.ts';
+import { bindLogContext } from './plugins/log-context.ts';
 
 /** Builds the HTTP API; never listens (the entry point does), so tests use inject() or port 0. */
 export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
@@ -89,9 +91,13 @@ export async function buildApp(deps: ApiDeps, logger: Logger): Promise<FastifyIn
     // Named as in schema-validation errors (`querystring.limit`), so a field has one name whichever check refused it.
     assertCleanInput({ body: req.body, querystring: req.query, params: req.params });
   });
+  // After auth (tenantId) and validation: the path's ids on every later line of the request.
+  app.addHook('preHandler', bindLogContext);
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  // HTTP and publish metrics, GET /metrics (no auth, hidden from the OpenAPI document), 5xx to the error reporter.
+  registerHttpTelemetry(app as unknown as FastifyInstance, deps.metrics, deps.errors);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, deps);

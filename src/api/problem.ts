@@ -3,6 +3,13 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The unexpected error behind a 500 answer, for the error reporter (see telemetry/http-telemetry.ts). */
+    unhandledError: unknown;
+  }
+}
+
 /** RFC 9457 problem documents: every error the API answers has this shape. */
 export function sendProblem(
   reply: FastifyReply,
@@ -59,6 +66,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   if (status >= 400 && status < 500) return sendProblem(reply, status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message);
   // Internal errors: logged with context, answered bare (no stack, no message).
   request.log.error({ err }, 'unhandled error');
+  request.unhandledError = err;
   return sendProblem(reply, 500, 'INTERNAL', 'Internal server error');
 }
 

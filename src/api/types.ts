@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { KeyAuthenticator } from '../domain/api-keys.ts';
 import type { RateLimitOptions } from './plugins/rate-limit.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { ErrorReporter } from '../telemetry/errors.ts';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -17,4 +19,8 @@ export interface ApiDeps extends DomainDeps {
   readonly portal: { readonly key: Buffer; readonly publicUrl: string | undefined };
   /** Readiness: database reachable and migrated, and not draining. */
   readonly readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** HTTP and publish metrics, and GET /metrics; absent: neither. */
+  readonly metrics?: Metrics | undefined;
+  /** Where 5xx answers' errors go besides the log (Sentry when configured). */
+  readonly errors?: ErrorReporter | undefined;
 }

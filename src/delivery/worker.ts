@@ -8,9 +8,12 @@ import { insertAudit } from '../store/audit-log.ts';
 import * as queue from '../store/queue.ts';
 import { decide, describeResult, isSuccess, type AttemptResult, type Decision } from '../domain/delivery-policy.ts';
 import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
-import type { HttpClient } from './http-client.ts';
+import type { HttpClient, SendResult } from './http-client.ts';
 import { createOutboundCap } from './outbound-cap.ts';
 import { openHeaders, secretAad, type TenantCipher } from '../domain/secrets/tenant-cipher.ts';
+import { statusClassOf, type AttemptOutcome, type Metrics, type StatusClass } from '../telemetry/metrics.ts';
+import type { ErrorReporter } from '../telemetry/errors.ts';
+import { withDeliverSpan } from '../telemetry/tracing.ts';
 
 export interface WorkerOptions {
   db: Db;
@@ -35,7 +38,22 @@ export interface WorkerOptions {
    * (one per publish, one per finished delivery) are served by one claim instead of one each.
    */
   claimPacingMs?: number;
+  metrics?: Metrics;
+  /** Where failures to claim or record go besides the log (Sentry when configured). */
+  errors?: ErrorReporter;
 }
+
+const OUTCOME_OF: Record<Decision['state'], AttemptOutcome> = { succeeded: 'success', pending: 'retry', failed: 'failed' };
+
+/** The status class of an attempt for metrics: the HTTP class, or what went wrong before there was one. */
+const classOf = (sent: SendResult): StatusClass =>
+  sent.kind === 'response'
+    ? statusClassOf(sent.status)
+    : sent.code === 'egress_refused' || sent.code === 'invalid_url'
+      ? 'refused'
+      : sent.code === 'timeout'
+        ? 'timeout'
+        : 'network';
 
 export interface Worker {
   start(): Promise<void>;
@@ -64,6 +82,8 @@ export function createWorker(o: WorkerOptions): Worker {
   // A wake-up that came while the loop was busy claiming is kept, not lost.
   let woken = false;
   let lastReap = 0;
+  let lastClaimReport = -Infinity;
+  o.metrics?.setLeasesHeld(() => inFlight.size);
 
   const wake = (): void => {
     if (kick) kick();
@@ -101,7 +121,15 @@ export function createWorker(o: WorkerOptions): Worker {
       customHeaders: await openHeaders(o.cipher, d.tenantId, d.endpointId, d.headers),
       nowMs: now,
     });
-    const sent = await o.http.post(d.url, headers, body, signal);
+    const sent = await withDeliverSpan(
+      { tenantId: d.tenantId, messageId: d.messageId, endpointId: d.endpointId, deliveryId: d.id, attempt: d.attempts + 1, traceparent: d.traceparent },
+      async (span) => {
+        const r = await o.http.post(d.url, headers, body, signal);
+        if (r.kind === 'response') span.setAttribute('http.response.status_code', r.status);
+        else span.setAttribute('error.type', r.code);
+        return r;
+      },
+    );
     if (stopping && signal.aborted) return; // shutdown cut it short: the lease is handed back, not failed
     const result: AttemptResult =
       sent.kind === 'response'
@@ -122,8 +150,24 @@ export function createWorker(o: WorkerOptions): Worker {
       startedAt: new Date(now),
       durationMs: Math.round(sent.durationMs),
     };
-    await record({ attempt, decision, endpointId: d.endpointId });
-    o.log.debug({ deliveryId: d.id, messageId: d.messageId, endpointId: d.endpointId, state: decision.state, status: attempt.statusCode }, 'delivery attempt');
+    o.metrics?.attempt(d.tenantId, OUTCOME_OF[decision.state], classOf(sent), sent.durationMs / 1000);
+    await record({ attempt, decision, endpointId: d.endpointId, createdAtMs: d.messageCreatedAt.getTime() });
+    if (o.log.isLevelEnabled('debug')) {
+      o.log.debug(
+        {
+          tenantId: d.tenantId,
+          consumerId: d.consumerId,
+          endpointId: d.endpointId,
+          messageId: d.messageId,
+          deliveryId: d.id,
+          attempt: attempt.attempt,
+          state: decision.state,
+          status: attempt.statusCode,
+          durationMs: attempt.durationMs,
+        },
+        'delivery attempt',
+      );
+    }
   }
 
   // Outcomes are written in batches: whatever finished while the previous batch was being written
@@ -132,6 +176,8 @@ export function createWorker(o: WorkerOptions): Worker {
     attempt: queue.AttemptRecord;
     decision: Decision;
     endpointId: string;
+    /** The message's created time (publish → delivered latency). */
+    createdAtMs: number;
   }
   let pending: Array<{ o: Outcome; done: (err?: unknown) => void }> = [];
   let flushing = false;
@@ -157,7 +203,7 @@ export function createWorker(o: WorkerOptions): Worker {
       await Promise.all(
         [...byTenant].map(async ([tenantId, items]) => {
           try {
-            await o.db.tenant(tenantId, async (q) => {
+            const moved = await o.db.tenant(tenantId, async (q) => {
               const moved = await queue.completeMany(q, o.owner, items.map((i) => ({ attempt: i.o.attempt, next: i.o.decision })));
               for (const { o: x } of items) {
                 if (x.decision.state === 'failed' && x.decision.disableEndpoint && moved.has(x.attempt.deliveryId)) {
@@ -165,7 +211,9 @@ export function createWorker(o: WorkerOptions): Worker {
                   await insertAudit(q, { tenantId, actor: 'system', action: 'endpoint.disable', target: x.endpointId });
                 }
               }
+              return moved;
             });
+            if (o.metrics) observeCommitted(o.metrics, tenantId, items, moved);
             for (const i of items) i.done();
           } catch (err) {
             for (const i of items) i.done(err);
@@ -176,13 +224,24 @@ export function createWorker(o: WorkerOptions): Worker {
     flushing = false;
   }
 
+  /** Latency once per delivered delivery (one whose lease was taken over counts where it was moved), and disabled endpoints. */
+  function observeCommitted(m: Metrics, tenantId: string, items: ReadonlyArray<{ o: Outcome }>, moved: Set<string>): void {
+    const now = clock();
+    for (const { o: x } of items) {
+      if (!moved.has(x.attempt.deliveryId)) continue;
+      if (x.decision.state === 'succeeded') m.delivered(tenantId, (now - x.createdAtMs) / 1000);
+      else if (x.decision.state === 'failed' && x.decision.disableEndpoint) m.endpointDisabled(x.attempt.statusCode === 410 ? 'gone' : 'failing');
+    }
+  }
+
   function run(d: queue.ClaimedDelivery): void {
     const controller = new AbortController();
     inFlight.set(d.id, controller);
     deliver(d, controller.signal)
       .catch((err: unknown) => {
         // The outcome could not be recorded: the lease expires and another attempt follows (at-least-once).
-        o.log.error({ err, deliveryId: d.id }, 'could not record a delivery attempt');
+        o.log.error({ err, tenantId: d.tenantId, endpointId: d.endpointId, messageId: d.messageId, deliveryId: d.id }, 'could not record a delivery attempt');
+        o.errors?.capture(err, { component: 'worker', tenantId: d.tenantId });
       })
       .finally(() => {
         inFlight.delete(d.id);
@@ -195,6 +254,7 @@ export function createWorker(o: WorkerOptions): Worker {
     if (now - lastReap < Math.max(1000, o.pollIntervalMs * 5)) return;
     lastReap = now;
     const n = await o.db.system((q) => queue.reapExpiredLeases(q));
+    o.metrics?.leasesExpired(n);
     if (n > 0) o.log.warn({ count: n }, 'took over deliveries whose lease expired');
   }
 
@@ -215,6 +275,11 @@ export function createWorker(o: WorkerOptions): Worker {
       } catch (err) {
         if (!running) break;
         o.log.error({ err }, 'claiming deliveries failed; retrying');
+        // The loop retries every poll interval while the database is away: one report a minute is enough.
+        if (clock() - lastClaimReport >= 60_000) {
+          lastClaimReport = clock();
+          o.errors?.capture(err, { component: 'worker' });
+        }
         await sleep(o.pollIntervalMs);
         continue;
       }

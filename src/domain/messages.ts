@@ -16,6 +16,8 @@ export interface PublishInput {
   payload: string;
   eventId?: string | undefined;
   channels?: string[] | undefined;
+  /** The publish span's W3C traceparent (tracing on), stored so delivery spans can link to it. */
+  traceparent?: string | undefined;
 }
 
 export interface PublishResult {
@@ -34,7 +36,7 @@ export async function publish(deps: DomainDeps, tenantId: string, consumerRef: s
   const channels = input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null;
   const eventId = input.eventId ?? id;
   return deps.db.tenant(tenantId, async (q) => {
-    const r = await messages.insertMessage(q, { id, tenantId, consumerRef, eventType: input.eventType, eventId, payload: input.payload, channels });
+    const r = await messages.insertMessage(q, { id, tenantId, consumerRef, eventType: input.eventType, eventId, payload: input.payload, channels, traceparent: input.traceparent });
     switch (r.kind) {
       case 'no-consumer':
         throw notFound('Consumer');

@@ -47,14 +47,14 @@ export type InsertOutcome =
  */
 export async function insertMessage(
   q: Queryable,
-  m: { id: string; tenantId: string; consumerRef: string; eventType: string; eventId: string; payload: string; channels: string[] | null },
+  m: { id: string; tenantId: string; consumerRef: string; eventType: string; eventId: string; payload: string; channels: string[] | null; traceparent?: string | undefined },
 ): Promise<InsertOutcome> {
   const r = await q.query<{ consumer_id: string; id: string | null; event_id: string; created_at: Date; endpoint_ids: string[] }>(
     `WITH c AS (
        SELECT id FROM consumers WHERE id = $1 OR uid = $1 ORDER BY (id = $1) DESC LIMIT 1
      ), m AS (
-       INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels)
-       SELECT $2, $3, c.id, $4, $5, $6, $7 FROM c
+       INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels, traceparent)
+       SELECT $2, $3, c.id, $4, $5, $6, $7, $8 FROM c
        ON CONFLICT (consumer_id, event_id) DO NOTHING
        RETURNING id, consumer_id, event_id, created_at
      )
@@ -64,7 +64,7 @@ export async function insertMessage(
                     AND (e.event_types IS NULL OR $4 = ANY(e.event_types))
                     AND (e.channels IS NULL OR e.channels && coalesce($7::text[], '{}'))) AS endpoint_ids
      FROM c LEFT JOIN m ON true`,
-    [m.consumerRef, m.id, m.tenantId, m.eventType, m.eventId, m.payload, m.channels],
+    [m.consumerRef, m.id, m.tenantId, m.eventType, m.eventId, m.payload, m.channels, m.traceparent ?? null],
   );
   const row = r.rows[0];
   if (!row) return { kind: 'no-consumer' };

@@ -2,12 +2,14 @@ import type { Db } from './db.ts';
 import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_tenant_keys.ts';
 import * as m0003 from './migrations/0003_audit_log.ts';
+import * as m0004 from './migrations/0004_message_traceparent.ts';
 
 /** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
 const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0001_init', sql: m0001.sql },
   { id: '0002_tenant_keys', sql: m0002.sql },
   { id: '0003_audit_log', sql: m0003.sql },
+  { id: '0004_message_traceparent', sql: m0004.sql },
 ];
 
 // Any constant will do; it only has to be the same for every Tramline process.

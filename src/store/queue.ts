@@ -17,6 +17,9 @@ export interface ClaimedDelivery {
   eventType: string;
   payload: string;
   messageCreatedAt: Date;
+  consumerId: string;
+  /** The publish span's W3C traceparent, when tracing was on at publish (a link from the delivery span). */
+  traceparent: string | null;
   url: string;
   headers: Record<string, string>;
   secret: string;
@@ -34,6 +37,8 @@ interface ClaimRow {
   event_type: string;
   payload: string;
   created_at: Date;
+  consumer_id: string;
+  traceparent: string | null;
   url: string;
   headers: Record<string, string>;
   secret: string;
@@ -74,7 +79,7 @@ export async function claimDue(
         SET state = 'sending', lease_until = now() + make_interval(secs => $3::double precision / 1000), lease_owner = $4, updated_at = now()
        FROM locked, messages m, endpoints e
       WHERE d.id = locked.id AND m.id = d.message_id AND e.id = d.endpoint_id
-     RETURNING d.id, d.tenant_id, d.message_id, d.endpoint_id, d.attempts, d.round_start, m.event_type, m.payload, m.created_at,
+     RETURNING d.id, d.tenant_id, d.message_id, d.endpoint_id, d.attempts, d.round_start, m.event_type, m.payload, m.created_at, m.consumer_id, m.traceparent,
                e.url, e.headers, e.secret, e.previous_secret, e.previous_secret_expires_at`,
     [o.limit, o.perEndpoint, o.leaseMs, o.owner],
   );
@@ -88,6 +93,8 @@ export async function claimDue(
     eventType: x.event_type,
     payload: x.payload,
     messageCreatedAt: x.created_at,
+    consumerId: x.consumer_id,
+    traceparent: x.traceparent,
     url: x.url,
     headers: x.headers,
     secret: x.secret,

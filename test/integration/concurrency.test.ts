@@ -112,10 +112,10 @@ describe.runIf(engine() === 'postgres')('concurrent migrate (Postgres: PGlite is
       await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
       const [a, b] = await Promise.all(runs);
       for (const r of [a!, b!]) expect(r, r.stderr).toMatchObject({ code: 0, timedOut: false });
-      expect([a!.stdout, b!.stdout].sort()).toEqual(['Already up to date\n', 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log\n']);
+      expect([a!.stdout, b!.stdout].sort()).toEqual(['Already up to date\n', 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent\n']);
 
       const applied = await holder.query<{ id: string; n: number }>('SELECT id, count(*)::int AS n FROM tramline_migrations GROUP BY id ORDER BY id');
-      expect(applied.rows).toEqual([{ id: '0001_init', n: 1 }, { id: '0002_tenant_keys', n: 1 }, { id: '0003_audit_log', n: 1 }]);
+      expect(applied.rows).toEqual([{ id: '0001_init', n: 1 }, { id: '0002_tenant_keys', n: 1 }, { id: '0003_audit_log', n: 1 }, { id: '0004_message_traceparent', n: 1 }]);
       // And the schema is whole: a gateway starts on it and reports ready.
       const port = await freePort();
       const proc = spawnTramline(['start', '--role', 'api'], { ...env, PORT: String(port), HOST: '127.0.0.1' }, { name: 'api on the raced schema' });

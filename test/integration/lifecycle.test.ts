@@ -358,7 +358,7 @@ describe('tramline CLI', () => {
     }
     try {
       const first = await runTramline(['migrate'], storeVars, 45_000);
-      expect(first).toMatchObject({ code: 0, timedOut: false, stdout: 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log\n' });
+      expect(first).toMatchObject({ code: 0, timedOut: false, stdout: 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent\n' });
       const second = await runTramline(['migrate'], storeVars, 45_000);
       expect(second).toMatchObject({ code: 0, timedOut: false, stdout: 'Already up to date\n' });
     } finally {

@@ -81,6 +81,15 @@ describe('log redaction', () => {
     await gw.operator.get('/v1/tenants');
     // A validation error carrying a secret-shaped value in the body.
     await t.api.post(`${base}/secret/rotate`, { secret: `whsec_${bogus}` });
+    // A portal token, issued and used (its consumer is bound to the request's log lines).
+    const ps = await t.api.post(`/v1/consumers/${c.body.id}/portal-sessions`, {});
+    expect(ps.status).toBe(201);
+    const portalToken = ps.body.token as string;
+    expect((await client(gw.url, portalToken).get(`/v1/consumers/${c.body.id}/messages`)).status).toBe(200);
+    // Cookies and an X-API-Key header, which Tramline does not use but clients send.
+    const cookie = `session=${randomBytes(12).toString('hex')}`;
+    const xApiKey = `xk_${randomBytes(12).toString('hex')}`;
+    expect((await t.api.get('/v1/consumers', { cookie, 'x-api-key': xApiKey })).status).toBe(200);
 
     stopped = true;
     await gw.stop(); // flush the shutdown lines too
@@ -99,6 +108,9 @@ describe('log redaction', () => {
       'generated secret without whsec_': generated.slice('whsec_'.length),
       'custom header value': headerValue,
       'bogus Authorization value': bogus,
+      'portal token': portalToken,
+      'cookie': cookie,
+      'X-API-Key value': xApiKey,
     };
     const found = Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([name]) => name);
     // Non-trivial: the request lines and the delivery lines were captured.
@@ -111,5 +123,21 @@ describe('log redaction', () => {
         `${Object.keys(secrets).length} secrets searched; secrets found = ${found.length}${found.length ? ` (${found.join(', ')})` : ''}`,
     );
     expect(found).toEqual([]);
+
+    // Every line is one JSON object that ELK can map: ISO time, level label, ids as strings.
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const l of parsed) {
+      expect(new Date(l.time as string).toISOString()).toBe(l.time);
+      expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(l.level);
+      for (const k of ['reqId', 'tenantId', 'consumerId', 'endpointId', 'messageId', 'deliveryId']) if (k in l) expect(typeof l[k], k).toBe('string');
+    }
+    // Request lines after auth carry the request id and the tenant; path ids and worker lines carry theirs.
+    const publishLine = parsed.find((l) => l.msg === 'request' && l.url === '/v1/consumers/:consumer/messages' && l.method === 'POST')!;
+    expect(publishLine).toMatchObject({ reqId: expect.any(String), tenantId: t.id, consumerId: c.body.id, messageId: m.body.id });
+    const portalLine = parsed.find((l) => l.msg === 'request' && l.method === 'GET' && l.url === '/v1/consumers/:consumer/messages')!;
+    expect(portalLine).toMatchObject({ tenantId: t.id, consumerId: c.body.id });
+    expect(lines.find((l) => l.includes('"msg":"request"') && l.includes('/v1/consumers/:consumer/messages') && l.includes('"GET"'))!.match(/"consumerId"/g)).toHaveLength(1);
+    const attemptLine = parsed.find((l) => l.msg === 'delivery attempt')!;
+    expect(attemptLine).toMatchObject({ tenantId: t.id, consumerId: c.body.id, endpointId: e.body.id, messageId: m.body.id, deliveryId: expect.any(String) });
   });
 });

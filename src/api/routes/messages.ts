@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import * as messages from '../../domain/messages.ts';
 import { tenantOf } from '../plugins/auth.ts';
+import { traceparentOf, withPublishSpan } from '../../telemetry/tracing.ts';
 import { ConsumerParams, MessageParams, PageQuery, pageOf, Problem, Ref } from '../schemas/common.ts';
 import { AttemptOut, DeliveryOut, MessageDetailOut, MessageIn, MessageListQuery, MessageOut } from '../schemas/resources.ts';
 import type { Api, ApiDeps } from '../types.ts';
@@ -30,12 +31,21 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
           errors: [{ field: 'headers.idempotency-key', message: 'differs from body.eventId' }],
         });
       }
-      const result = await messages.publish(deps, tenantOf(req), req.params.consumer, {
-        eventType: req.body.eventType,
-        payload: JSON.stringify(req.body.payload),
-        eventId: req.body.eventId ?? key,
-        channels: req.body.channels,
+      const tenantId = tenantOf(req);
+      const { consumer } = req.params;
+      const { eventType } = req.body;
+      const result = await withPublishSpan({ tenantId, consumer, eventType }, async (span) => {
+        const r = await messages.publish(deps, tenantId, consumer, {
+          eventType,
+          payload: JSON.stringify(req.body.payload),
+          eventId: req.body.eventId ?? key,
+          channels: req.body.channels,
+          traceparent: traceparentOf(span),
+        });
+        span.setAttribute('tramline.message_id', r.message.id);
+        return r;
       });
+      req.log = req.log.child({ messageId: result.message.id });
       if (!result.created) reply.header('idempotent-replayed', 'true');
       return reply.code(result.created ? 202 : 200).send(toOut(result.message));
     },
