@@ -10,6 +10,7 @@ import { noErrorReporter, type ErrorReporter } from './errors.ts';
  * (config included) is loaded, which is what instrumentation needs. config.ts validates SENTRY_DSN too.
  */
 let reporter: ErrorReporter = noErrorReporter;
+let tracing = false;
 const flushers: Array<(timeoutMs: number) => Promise<void>> = [];
 
 export async function startProcessTelemetry(env: NodeJS.ProcessEnv, version: string): Promise<void> {
@@ -17,6 +18,7 @@ export async function startProcessTelemetry(env: NodeJS.ProcessEnv, version: str
     const { startOtel } = await import('./otel.ts');
     const shutdown = await startOtel(env);
     flushers.push(() => shutdown());
+    tracing = true;
   }
   if (env.SENTRY_DSN) {
     const { startSentry } = await import('./sentry.ts');
@@ -27,6 +29,9 @@ export async function startProcessTelemetry(env: NodeJS.ProcessEnv, version: str
 }
 
 export const processErrorReporter = (): ErrorReporter => reporter;
+
+/** True once this process started the OpenTelemetry SDK: Tramline's spans are skipped outright otherwise. */
+export const tracingStarted = (): boolean => tracing;
 
 /** Sends what is buffered (spans, error events), waiting at most `timeoutMs`. */
 export async function flushProcessTelemetry(timeoutMs = 3000): Promise<void> {

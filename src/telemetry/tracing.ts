@@ -1,11 +1,14 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
 import { VERSION } from '../version.ts';
+import { tracingStarted } from './process.ts';
 
 /**
- * Tramline's own spans, through the OpenTelemetry API only. Without an SDK (OTEL_EXPORTER_OTLP_ENDPOINT
- * unset, see otel.ts) every span is a non-recording no-op: nothing is stored, sent or allocated beyond it.
+ * Tramline's own spans, through the OpenTelemetry API only. Without the SDK (OTEL_EXPORTER_OTLP_ENDPOINT
+ * unset, see process.ts) no span is even created: the callbacks get a non-recording placeholder.
  */
 const tracer = trace.getTracer('tramline', VERSION);
+/** Handed to the callbacks while tracing is off: records nothing, and traceparentOf gives undefined. */
+const OFF: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** The W3C `traceparent` of a recording span; undefined when tracing is off (nothing to store). */
 export function traceparentOf(span: Span): string | undefined {
@@ -38,6 +41,7 @@ async function inSpan<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T>
 
 /** `tramline.publish`: the commit of one published message, a child of the HTTP request's span. */
 export function withPublishSpan<T>(attributes: { tenantId: string; consumer: string; eventType: string }, fn: (span: Span) => Promise<T>): Promise<T> {
+  if (!tracingStarted()) return fn(OFF);
   return tracer.startActiveSpan(
     'tramline.publish',
     { kind: SpanKind.PRODUCER, attributes: { 'tramline.tenant_id': attributes.tenantId, 'tramline.consumer': attributes.consumer, 'tramline.event_type': attributes.eventType } },
@@ -54,6 +58,7 @@ export function withDeliverSpan<T>(
   d: { tenantId: string; messageId: string; endpointId: string; deliveryId: string; attempt: number; traceparent: string | null },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!tracingStarted()) return fn(OFF);
   const link = parseTraceparent(d.traceparent);
   const span = tracer.startSpan(
     'tramline.deliver',
