@@ -153,6 +153,18 @@ describe('metrics', () => {
     expect(bad.stdout + bad.stderr).toMatch(/_total/);
   });
 
+  it('counts the expired leases it reaps', async () => {
+    // A dead worker's lease: the broken endpoint's delivery, leased by nobody alive, expired a second ago.
+    await gw.testDb.db.owner((q) =>
+      q.query(`UPDATE deliveries SET state = 'sending', lease_owner = 'dead-worker', lease_until = now() - interval '1 second' WHERE endpoint_id = $1`, [ids.brokenEndpoint]),
+    );
+    const reaped = await waitUntil(async () => {
+      const v = valueOf(parseMetrics(await scrape(gw.url)), 'tramline_leases_expired_total');
+      return v !== undefined && v > 0 ? v : undefined;
+    }, 15_000, 'the lease reaped');
+    expect(reaped).toBe(1);
+  });
+
   it('serves worker-only processes on TRAMLINE_METRICS_PORT', async () => {
     const worker = await startTestGateway({ role: 'worker', env: { TRAMLINE_METRICS_PORT: '0' } });
     try {
