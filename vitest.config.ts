@@ -23,6 +23,8 @@ export default defineConfig({
       integration('pglite'),
       // deploy/: promtool on the Prometheus rules, checks of the Grafana dashboards (no database).
       { extends: true, test: { name: 'monitoring', include: ['test/monitoring/**/*.test.ts'], testTimeout: 180_000 } },
+      // bench/run.ts --smoke: every benchmark scenario for seconds, on PGlite (and Postgres when DATABASE_URL is set).
+      { extends: true, test: { name: 'bench-smoke', include: ['test/bench/**/*.test.ts'], testTimeout: 300_000 } },
       ...(process.env.DATABASE_URL ? [integration('postgres')] : []),
     ],
   },
