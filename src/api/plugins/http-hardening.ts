@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -10,13 +11,16 @@ import type { FastifyInstance } from 'fastify';
  * (Swagger UI sets style attributes), images from self and data:, no framing, no plugins. No
  * `upgrade-insecure-requests`, so the docs still load over plain http on a private network.
  *
+ * The headers are the same on every response, so helmet runs once at start-up and its output is
+ * set from then on (@fastify/helmet rebuilds helmet's middleware on every request).
+ *
  * CORS: only the configured origins get `access-control-allow-origin` (exact match, no wildcard, no
  * credentials: keys travel in the Authorization header, never in cookies). With no origins configured,
  * the plugin is not registered and the API sends no CORS headers at all. Headers a browser client
  * needs to read are exposed (rate limits, Retry-After, idempotent replays).
  */
 export async function registerHardening(app: FastifyInstance, o: { corsOrigins: readonly string[] }): Promise<void> {
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -36,6 +40,10 @@ export async function registerHardening(app: FastifyInstance, o: { corsOrigins: 
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
   if (o.corsOrigins.length > 0) {
     const allowed = new Set(o.corsOrigins);
     await app.register(cors, {
@@ -47,4 +55,21 @@ export async function registerHardening(app: FastifyInstance, o: { corsOrigins: 
       credentials: false,
     });
   }
+}
+
+/** The headers helmet sets with these options, captured once. */
+function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader() {},
+  };
+  let failure: unknown;
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    failure = err;
+  });
+  if (failure) throw failure;
+  return headers;
 }
