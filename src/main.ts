@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config, Role } from './config.ts';
 import { buildApp } from './api/app.ts';
+import { createPublisher } from './domain/publisher.ts';
 import { createHttpClient, type HttpClient } from './delivery/http-client.ts';
 import { createWorker, type Worker } from './delivery/worker.ts';
 import { createScheduler, type Scheduler } from './delivery/scheduler.ts';
@@ -113,6 +114,7 @@ export async function startGateway(config: Config, role: Role, log: Logger, opts
           clock,
           cipher,
           keys: createKeyAuthenticator({ db, clock, egressAllow: config.egressAllow, cipher }),
+          publisher: createPublisher(db),
           egressAllow: config.egressAllow,
           operatorToken,
           maxPayloadBytes: config.maxPayloadBytes,

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { KeyAuthenticator } from '../domain/api-keys.ts';
+import type { Publisher } from '../domain/publisher.ts';
 import type { RateLimitOptions } from './plugins/rate-limit.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { ErrorReporter } from '../telemetry/errors.ts';
@@ -12,6 +13,8 @@ export interface ApiDeps extends DomainDeps {
   readonly operatorToken: string | undefined;
   readonly maxPayloadBytes: number;
   readonly keys: KeyAuthenticator;
+  /** Commits publishes, several per transaction under load. */
+  readonly publisher: Publisher;
   readonly rateLimits: RateLimitOptions;
   /** Browser origins allowed by CORS; empty: no CORS headers. */
   readonly corsOrigins: readonly string[];

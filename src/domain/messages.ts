@@ -10,49 +10,6 @@ import { requireConsumer } from './consumers.ts';
 
 export type Message = messages.Message;
 
-export interface PublishInput {
-  eventType: string;
-  /** Validated JSON text of the payload. */
-  payload: string;
-  eventId?: string | undefined;
-  channels?: string[] | undefined;
-  /** The publish span's W3C traceparent (tracing on), stored so delivery spans can link to it. */
-  traceparent?: string | undefined;
-}
-
-export interface PublishResult {
-  message: Message;
-  /** False when the eventId was seen before: `message` is then the original. */
-  created: boolean;
-  deliveries: number;
-}
-
-/**
- * Commits the message and its deliveries in one transaction, then wakes the workers
- * (NOTIFY is delivered on commit). The caller answers 202 only after this resolves.
- */
-export async function publish(deps: DomainDeps, tenantId: string, consumerRef: string, input: PublishInput): Promise<PublishResult> {
-  const id = newId('msg');
-  const channels = input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null;
-  const eventId = input.eventId ?? id;
-  return deps.db.tenant(tenantId, async (q) => {
-    const r = await messages.insertMessage(q, { id, tenantId, consumerRef, eventType: input.eventType, eventId, payload: input.payload, channels, traceparent: input.traceparent });
-    switch (r.kind) {
-      case 'no-consumer':
-        throw notFound('Consumer');
-      case 'duplicate': {
-        const original = await messages.findMessageByEventId(q, r.consumerId, eventId);
-        if (!original) throw new AppError('CONFLICT', 'The eventId is being published concurrently; retry');
-        return { message: original, created: false, deliveries: 0 };
-      }
-      case 'inserted': {
-        const count = await deliveries.enqueue(q, { tenantId, messageId: id, endpointIds: r.endpointIds }, () => newId('dlv'));
-        return { message: r.message, created: true, deliveries: count };
-      }
-    }
-  });
-}
-
 export interface MessageDetail extends Message {
   deliveries: deliveries.DeliveryStatus[];
 }

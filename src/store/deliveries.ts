@@ -16,24 +16,37 @@ export interface DeliveryStatus {
 export const DELIVERY_CHANNEL = 'tramline_deliveries';
 
 /**
- * Queues one delivery per endpoint (chosen by `matchEndpoints` in the same transaction) and wakes
- * the workers; the NOTIFY is delivered when the transaction commits.
+ * Queues one delivery per matched endpoint of each message (one tenant's batch, chosen by
+ * `insertMessages` in the same transaction) and wakes the workers with one NOTIFY, delivered
+ * when the transaction commits. Returns how many deliveries were queued.
  */
 export async function enqueue(
   q: Queryable,
-  m: { tenantId: string; messageId: string; endpointIds: readonly string[] },
+  tenantId: string,
+  items: ReadonlyArray<{ messageId: string; endpointIds: readonly string[] }>,
   newId: () => string,
 ): Promise<number> {
-  if (m.endpointIds.length === 0) return 0;
+  const ids: string[] = [];
+  const messageIds: string[] = [];
+  const endpointIds: string[] = [];
+  for (const m of items) {
+    for (const e of m.endpointIds) {
+      ids.push(newId());
+      messageIds.push(m.messageId);
+      endpointIds.push(e);
+    }
+  }
+  if (ids.length === 0) return 0;
   await q.query(
     `WITH queued AS (
        INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, state, next_attempt_at)
-       SELECT d.id, $1, $2, d.endpoint_id, 'pending', now() FROM unnest($3::text[], $4::text[]) AS d(id, endpoint_id)
+       SELECT d.id, $1, d.message_id, d.endpoint_id, 'pending', now() FROM unnest($2::text[], $3::text[], $4::text[]) AS d(id, message_id, endpoint_id)
        RETURNING 1)
      SELECT pg_notify('${DELIVERY_CHANNEL}', '') FROM (SELECT count(*) FROM queued) AS n`,
-    [m.tenantId, m.messageId, m.endpointIds.map(() => newId()), m.endpointIds],
+    [tenantId, ids, messageIds, endpointIds],
+    'tramline_enqueue',
   );
-  return m.endpointIds.length;
+  return ids.length;
 }
 
 interface DeliveryRow {

@@ -38,55 +38,79 @@ export type InsertOutcome =
   | { kind: 'duplicate'; consumerId: string }
   | { kind: 'inserted'; message: Message; endpointIds: string[] };
 
-/**
- * One round trip for the publish: resolves the consumer (id or uid), inserts the message unless
- * its eventId is taken for that consumer, and picks the endpoints whose filters match. A
- * concurrent duplicate waits on the unique index and then inserts nothing, so a repeat never
- * makes a second message. Endpoint filters: no event-type list takes every type; a channel
- * list takes only messages that carry at least one of those channels.
- */
-export async function insertMessage(
-  q: Queryable,
-  m: { id: string; tenantId: string; consumerRef: string; eventType: string; eventId: string; payload: string; channels: string[] | null; traceparent?: string | undefined },
-): Promise<InsertOutcome> {
-  const r = await q.query<{ consumer_id: string; id: string | null; event_id: string; created_at: Date; endpoint_ids: string[] }>(
-    `WITH c AS (
-       SELECT id FROM consumers WHERE id = $1 OR uid = $1 ORDER BY (id = $1) DESC LIMIT 1
-     ), m AS (
-       INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels, traceparent)
-       SELECT $2, $3, c.id, $4, $5, $6, $7, $8 FROM c
-       ON CONFLICT (consumer_id, event_id) DO NOTHING
-       RETURNING id, consumer_id, event_id, created_at
-     )
-     SELECT c.id AS consumer_id, m.id, m.event_id, m.created_at,
-            ARRAY(SELECT e.id FROM endpoints e
-                  WHERE m.id IS NOT NULL AND e.consumer_id = c.id AND NOT e.disabled
-                    AND (e.event_types IS NULL OR $4 = ANY(e.event_types))
-                    AND (e.channels IS NULL OR e.channels && coalesce($7::text[], '{}'))) AS endpoint_ids
-     FROM c LEFT JOIN m ON true`,
-    [m.consumerRef, m.id, m.tenantId, m.eventType, m.eventId, m.payload, m.channels, m.traceparent ?? null],
-  );
-  const row = r.rows[0];
-  if (!row) return { kind: 'no-consumer' };
-  if (!row.id) return { kind: 'duplicate', consumerId: row.consumer_id };
-  return {
-    kind: 'inserted',
-    endpointIds: row.endpoint_ids,
-    message: {
-      id: row.id,
-      consumerId: row.consumer_id,
-      eventType: m.eventType,
-      eventId: row.event_id,
-      payload: m.payload,
-      channels: m.channels,
-      createdAt: row.created_at,
-    },
-  };
+export interface NewMessage {
+  id: string;
+  consumerRef: string;
+  eventType: string;
+  eventId: string;
+  payload: string;
+  channels: string[] | null;
+  /** The publish span's W3C traceparent when tracing is on. */
+  traceparent: string | null;
 }
 
-export async function findMessageByEventId(q: Queryable, consumerId: string, eventId: string): Promise<Message | null> {
-  const r = await q.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE consumer_id = $1 AND event_id = $2`, [consumerId, eventId]);
-  return r.rows[0] ? toMessage(r.rows[0]) : null;
+/**
+ * One round trip for a batch of publishes (one tenant's): resolves each consumer (id or uid),
+ * inserts each message unless its eventId is taken for that consumer, and picks the endpoints
+ * whose filters match. A concurrent duplicate waits on the unique index and then inserts
+ * nothing, so a repeat never makes a second message; within one batch the earlier row wins.
+ * Endpoint filters: no event-type list takes every type; a channel list takes only messages that
+ * carry at least one of those channels. Outcomes come back in the order of `ms`.
+ */
+export async function insertMessages(q: Queryable, tenantId: string, ms: readonly NewMessage[]): Promise<InsertOutcome[]> {
+  const r = await q.query<{ n: string; consumer_id: string | null; id: string | null; created_at: Date | null; endpoint_ids: string[] }>(
+    `WITH i AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[])
+         WITH ORDINALITY AS i(id, consumer_ref, event_type, event_id, payload, channels_json, traceparent, n)
+     ), r AS (
+       SELECT i.*,
+              (SELECT c.id FROM consumers c WHERE c.id = i.consumer_ref OR c.uid = i.consumer_ref ORDER BY (c.id = i.consumer_ref) DESC LIMIT 1) AS consumer_id,
+              CASE WHEN i.channels_json IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(i.channels_json::jsonb)) END AS channels
+       FROM i
+     ), m AS (
+       INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload, channels, traceparent)
+       SELECT id, $7, consumer_id, event_type, event_id, payload, channels, traceparent FROM r WHERE consumer_id IS NOT NULL ORDER BY n
+       ON CONFLICT (consumer_id, event_id) DO NOTHING
+       RETURNING id, created_at
+     )
+     SELECT r.n, r.consumer_id, m.id, m.created_at,
+            ARRAY(SELECT e.id FROM endpoints e
+                  WHERE m.id IS NOT NULL AND e.consumer_id = r.consumer_id AND NOT e.disabled
+                    AND (e.event_types IS NULL OR r.event_type = ANY(e.event_types))
+                    AND (e.channels IS NULL OR e.channels && coalesce(r.channels, '{}'))) AS endpoint_ids
+     FROM r LEFT JOIN m ON m.id = r.id
+     ORDER BY r.n`,
+    [
+      ms.map((m) => m.id),
+      ms.map((m) => m.consumerRef),
+      ms.map((m) => m.eventType),
+      ms.map((m) => m.eventId),
+      ms.map((m) => m.payload),
+      ms.map((m) => (m.channels ? JSON.stringify(m.channels) : null)),
+      tenantId,
+      ms.map((m) => m.traceparent),
+    ],
+    'tramline_insert_messages',
+  );
+  return r.rows.map((row, i): InsertOutcome => {
+    const m = ms[i]!;
+    if (!row.consumer_id) return { kind: 'no-consumer' };
+    if (!row.id) return { kind: 'duplicate', consumerId: row.consumer_id };
+    return {
+      kind: 'inserted',
+      endpointIds: row.endpoint_ids,
+      message: { id: m.id, consumerId: row.consumer_id, eventType: m.eventType, eventId: m.eventId, payload: m.payload, channels: m.channels, createdAt: row.created_at! },
+    };
+  });
+}
+
+/** The messages already stored under these (consumer, eventId) pairs, keyed `consumerId eventId`. */
+export async function findMessagesByEventIds(q: Queryable, keys: ReadonlyArray<{ consumerId: string; eventId: string }>): Promise<Map<string, Message>> {
+  const r = await q.query<MessageRow>(
+    `SELECT ${COLUMNS} FROM messages WHERE (consumer_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [keys.map((k) => k.consumerId), keys.map((k) => k.eventId)],
+  );
+  return new Map(r.rows.map((x) => [`${x.consumer_id} ${x.event_id}`, toMessage(x)]));
 }
 
 export async function getMessage(q: Queryable, consumerId: string, id: string): Promise<Message | null> {

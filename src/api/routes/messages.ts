@@ -35,7 +35,7 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
       const { consumer } = req.params;
       const { eventType } = req.body;
       const result = await withPublishSpan({ tenantId, consumer, eventType }, async (span) => {
-        const r = await messages.publish(deps, tenantId, consumer, {
+        const r = await deps.publisher.publish(tenantId, consumer, {
           eventType,
           payload: JSON.stringify(req.body.payload),
           eventId: req.body.eventId ?? key,

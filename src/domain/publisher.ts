@@ -1,0 +1,142 @@
+import { AppError, notFound } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { newId } from '../store/ids.ts';
+import * as messages from '../store/messages.ts';
+import * as deliveries from '../store/deliveries.ts';
+
+export type Message = messages.Message;
+
+export interface PublishInput {
+  eventType: string;
+  /** Validated JSON text of the payload. */
+  payload: string;
+  eventId?: string | undefined;
+  channels?: string[] | undefined;
+  /** The publish span's W3C traceparent (tracing on), stored so delivery spans can link to it. */
+  traceparent?: string | undefined;
+}
+
+export interface PublishResult {
+  message: Message;
+  /** False when the eventId was seen before: `message` is then the original. */
+  created: boolean;
+  deliveries: number;
+}
+
+export interface Publisher {
+  /** Resolves once the message and its deliveries are committed (or rejects); the caller answers 202 only then. */
+  publish(tenantId: string, consumerRef: string, input: PublishInput): Promise<PublishResult>;
+}
+
+export interface PublisherOptions {
+  /** Most publishes committed in one transaction. */
+  maxBatch?: number;
+  /** Transactions of one tenant's publishes open at once (PGlite has one connection: 1). */
+  maxInFlightPerTenant?: number;
+}
+
+interface Pending {
+  row: messages.NewMessage;
+  resolve(r: PublishResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit. Publishes that arrive while a tenant's previous commit is in flight wait for it
+ * and then go together in one transaction: one multi-row insert of messages, one of deliveries,
+ * one WAL flush. Nothing waits on a timer: an idle gateway commits a lone publish at once, and
+ * under load the batch grows to what arrived during one commit (the "few ms window" is the
+ * commit itself). Every publish still answers only after its own commit.
+ *
+ * Batches are per tenant because every transaction runs under that tenant's row-level-security
+ * role; a batch never mixes tenants. One publish's bad outcome (unknown consumer) is a value, not a
+ * rollback of its neighbours; if a whole batch fails unexpectedly, each publish is retried alone,
+ * so one bad row cannot fail the others.
+ */
+export function createPublisher(db: Db, o: PublisherOptions = {}): Publisher {
+  const maxBatch = o.maxBatch ?? 256;
+  const maxInFlight = o.maxInFlightPerTenant ?? (db.kind === 'pglite' ? 1 : 2);
+  const tenants = new Map<string, { queue: Pending[]; inFlight: number }>();
+
+  function pump(tenantId: string): void {
+    const t = tenants.get(tenantId);
+    if (!t) return;
+    while (t.inFlight < maxInFlight && t.queue.length > 0) {
+      const batch = t.queue.splice(0, maxBatch);
+      t.inFlight++;
+      void run(tenantId, batch).finally(() => {
+        t.inFlight--;
+        if (t.inFlight === 0 && t.queue.length === 0) tenants.delete(tenantId);
+        else pump(tenantId);
+      });
+    }
+  }
+
+  async function run(tenantId: string, batch: Pending[]): Promise<void> {
+    let results: Array<PublishResult | Error>;
+    try {
+      results = await commit(db, tenantId, batch.map((p) => p.row));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      await Promise.all(batch.map((p) => run(tenantId, [p])));
+      return;
+    }
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if (r instanceof Error) p.reject(r);
+      else p.resolve(r);
+    });
+  }
+
+  return {
+    publish(tenantId, consumerRef, input) {
+      const id = newId('msg');
+      const row: messages.NewMessage = {
+        id,
+        consumerRef,
+        eventType: input.eventType,
+        eventId: input.eventId ?? id,
+        payload: input.payload,
+        channels: input.channels && input.channels.length > 0 ? [...new Set(input.channels)] : null,
+        traceparent: input.traceparent ?? null,
+      };
+      return new Promise((resolve, reject) => {
+        let t = tenants.get(tenantId);
+        if (!t) tenants.set(tenantId, (t = { queue: [], inFlight: 0 }));
+        t.queue.push({ row, resolve, reject });
+        pump(tenantId);
+      });
+    },
+  };
+}
+
+/** One transaction for a batch of one tenant's publishes; each outcome is a result or an error value. */
+async function commit(db: Db, tenantId: string, rows: messages.NewMessage[]): Promise<Array<PublishResult | Error>> {
+  return db.tenant(tenantId, async (q) => {
+    const outcomes = await messages.insertMessages(q, tenantId, rows);
+    const queued: Array<{ messageId: string; endpointIds: readonly string[] }> = [];
+    const duplicates: Array<{ consumerId: string; eventId: string }> = [];
+    outcomes.forEach((r, i) => {
+      if (r.kind === 'inserted') queued.push({ messageId: r.message.id, endpointIds: r.endpointIds });
+      else if (r.kind === 'duplicate') duplicates.push({ consumerId: r.consumerId, eventId: rows[i]!.eventId });
+    });
+    await deliveries.enqueue(q, tenantId, queued, () => newId('dlv'));
+    const originals = duplicates.length > 0 ? await messages.findMessagesByEventIds(q, duplicates) : new Map<string, Message>();
+    return outcomes.map((r, i): PublishResult | Error => {
+      switch (r.kind) {
+        case 'no-consumer':
+          return notFound('Consumer');
+        case 'inserted':
+          return { message: r.message, created: true, deliveries: r.endpointIds.length };
+        case 'duplicate': {
+          const original = originals.get(`${r.consumerId} ${rows[i]!.eventId}`);
+          // Only possible when the original's transaction rolled back under us.
+          return original ? { message: original, created: false, deliveries: 0 } : new AppError('CONFLICT', 'The eventId is being published concurrently; retry');
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Group commit at publish: concurrent publishes share transactions, and each still gets its own
+ * answer — an unknown consumer, a repeated eventId (within one batch or across batches) and a row
+ * the database refuses affect only that publish, never its neighbours.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.ts';
+import { createPublisher, type PublishResult } from '../../src/domain/publisher.ts';
+import { AppError } from '../../src/errors.ts';
+import { openTestDb, type TestDb } from '../helpers/db.ts';
+
+let testDb: TestDb;
+let transactions = 0;
+/** The real database, counting the tenant transactions the publisher opens. */
+let counted: Db;
+
+const TENANT = 'ten_publisher_test';
+const CONSUMER = 'con_publisher_test';
+
+beforeAll(async () => {
+  testDb = await openTestDb();
+  const db = testDb.db;
+  counted = { ...db, kind: db.kind, tenant: (t, fn) => (transactions++, db.tenant(t, fn)) } as Db;
+  await db.owner(async (q) => {
+    await q.query(`INSERT INTO tenants (id, name) VALUES ($1, 'publisher')`, [TENANT]);
+    await q.query(`INSERT INTO consumers (id, tenant_id, uid, name) VALUES ($1, $2, 'acme', 'Acme')`, [CONSUMER, TENANT]);
+    for (const [id, types, channels] of [
+      ['ep_all', null, null],
+      ['ep_paid', ['invoice.paid'], null],
+      ['ep_eu', null, ['eu']],
+    ] as const) {
+      await q.query(`INSERT INTO endpoints (id, tenant_id, consumer_id, url, event_types, channels, secret) VALUES ($1, $2, $3, 'http://127.0.0.1:9/', $4, $5, 'sealed')`, [
+        id,
+        TENANT,
+        CONSUMER,
+        types,
+        channels,
+      ]);
+    }
+  });
+});
+
+afterAll(async () => {
+  await testDb?.close();
+});
+
+const deliveriesOf = (messageId: string): Promise<string[]> =>
+  testDb.db.owner(async (q) => (await q.query<{ endpoint_id: string }>(`SELECT endpoint_id FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`, [messageId])).rows.map((r) => r.endpoint_id));
+
+describe('publisher (group commit)', () => {
+  it('commits 300 concurrent publishes in far fewer transactions, each answered on its own', async () => {
+    const publisher = createPublisher(counted);
+    transactions = 0;
+    const N = 300;
+    const settled = await Promise.allSettled(
+      Array.from({ length: N }, (_, i) => {
+        // Every 10th names a consumer that does not exist; every 7th repeats the eventId of the one before it.
+        const consumer = i % 10 === 9 ? 'con_missing' : i % 2 ? 'acme' : CONSUMER;
+        const eventId = i % 7 === 6 ? `evt_${i - 1}` : `evt_${i}`;
+        return publisher.publish(TENANT, consumer, {
+          eventType: i % 3 === 0 ? 'invoice.paid' : 'invoice.void',
+          payload: JSON.stringify({ i }),
+          eventId,
+          channels: i % 4 === 0 ? ['eu'] : undefined,
+        });
+      }),
+    );
+    expect(transactions).toBeGreaterThan(0);
+    expect(transactions).toBeLessThan(N / 4);
+
+    const created = new Map<string, PublishResult & { index: number }>();
+    for (const [i, s] of settled.entries()) {
+      if (i % 10 === 9) {
+        expect(s.status).toBe('rejected');
+        expect((s as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
+        expect(((s as PromiseRejectedResult).reason as AppError).code).toBe('NOT_FOUND');
+        continue;
+      }
+      expect(s.status).toBe('fulfilled');
+      const r = (s as PromiseFulfilledResult<PublishResult>).value;
+      if (r.created) created.set(r.message.eventId, { ...r, index: i });
+    }
+    // Repeats answer with the original message, whichever batch the original went in.
+    for (const [i, s] of settled.entries()) {
+      if (i % 10 === 9 || i % 7 !== 6 || (i - 1) % 10 === 9) continue;
+      const r = (s as PromiseFulfilledResult<PublishResult>).value;
+      expect(r.created).toBe(false);
+      expect(r.message.id).toBe(created.get(`evt_${i - 1}`)!.message.id);
+    }
+    const stored = await testDb.db.owner(async (q) => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1`, [TENANT])).rows[0]!.n);
+    expect(stored).toBe(created.size);
+
+    // Filters applied per message: type, channel, or neither.
+    for (const r of [...created.values()].slice(0, 40)) {
+      const i = r.index;
+      const expected = ['ep_all', ...(i % 4 === 0 ? ['ep_eu'] : []), ...(i % 3 === 0 ? ['ep_paid'] : [])].sort();
+      expect(await deliveriesOf(r.message.id)).toEqual(expected);
+      expect(r.deliveries).toBe(expected.length);
+    }
+  });
+
+  it('a row the database refuses fails alone; the rest of its batch commits', async () => {
+    const publisher = createPublisher(counted);
+    // A NUL character never reaches here through the API (refused with 400); the database refuses it too.
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        publisher.publish(TENANT, CONSUMER, { eventType: 'invoice.void', payload: i === 17 ? '{"x":"\u0000"}' : `{"n":${i}}`, eventId: `bad_batch_${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results[17]!.status).toBe('rejected');
+    const ids = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.message.id] : []));
+    expect(ids).toHaveLength(39);
+    for (const id of ids.slice(0, 5)) expect(await deliveriesOf(id)).toEqual(['ep_all']);
+  });
+});
