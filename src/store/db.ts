@@ -22,7 +22,11 @@ export interface QueryResult<R> {
 }
 
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * `name` makes it a prepared statement on a Postgres server (parsed and planned once per
+   * connection, not on every call): for the hot queries, whose text never changes. PGlite ignores it.
+   */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>>;
   /** Several statements, no parameters (migrations). */
   exec(text: string): Promise<void>;
 }
@@ -69,8 +73,8 @@ export function openPostgres(url: string, poolSize: number): Db {
     try {
       await client.query(begin(role, tenantId));
       const q: Queryable = {
-        query: async (text, values) => {
-          const r = await client.query(text, values as unknown[] | undefined);
+        query: async (text, values, name) => {
+          const r = await client.query(name ? { name, text, values: values as unknown[] | undefined } : { text, values: values as unknown[] | undefined });
           return { rows: r.rows, rowCount: r.rowCount ?? 0 };
         },
         exec: async (text) => {

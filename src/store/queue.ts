@@ -82,6 +82,7 @@ export async function claimDue(
      RETURNING d.id, d.tenant_id, d.message_id, d.endpoint_id, d.attempts, d.round_start, m.event_type, m.payload, m.created_at, m.consumer_id, m.traceparent,
                e.url, e.headers, e.secret, e.previous_secret, e.previous_secret_expires_at`,
     [o.limit, o.perEndpoint, o.leaseMs, o.owner],
+    'tramline_claim',
   );
   return r.rows.map((x) => ({
     id: x.id,
@@ -152,6 +153,7 @@ export async function completeMany(q: Queryable, owner: string, items: ReadonlyA
       col((x) => (x.next.state === 'pending' ? x.next.retryInMs : 0)),
       owner,
     ],
+    'tramline_complete',
   );
   return new Set(r.rows.map((x) => x.id));
 }
