@@ -25,8 +25,8 @@ export interface StepResult {
 /**
  * One step of a fixed offered rate: open-loop publishing for durationMs, then up to drainMs for the
  * deliveries to catch up. Sustained = the publisher achieved ≥ 98 % of the rate, ≥ 98 % of what was
- * published arrived by drainMs after the step, and the backlog did not grow (≤ 2 % of the rate per second
- * over the second half of the step).
+ * published arrived by drainMs after the step, and the backlog did not grow (≤ 2 % of the rate, or 10,
+ * per second over the second half of the step: at low rates 2 % is within the sampling noise).
  */
 export async function fixedRateStep(
   target: PublishTarget,
@@ -51,7 +51,7 @@ export async function fixedRateStep(
   const secondHalf = samples.filter((s) => s.x >= o.durationMs / 2000);
   const achievedRate = load.acceptedInWindow / (o.durationMs / 1000);
   const backlogGrowthPerSec = slope(secondHalf);
-  const sustained = achievedRate >= 0.98 * o.rate && tracker.delivered >= 0.98 * tracker.published && backlogGrowthPerSec <= 0.02 * o.rate;
+  const sustained = achievedRate >= 0.98 * o.rate && tracker.delivered >= 0.98 * tracker.published && backlogGrowthPerSec <= Math.max(0.02 * o.rate, 10);
   return {
     rate: o.rate,
     load,
