@@ -36,6 +36,7 @@ export const TARGETS: readonly Target[] = [
   { goal: 'publish accepted/s (closed loop, 32 connections)', scenario: 'publish', engine: 'postgres', figure: 'acceptedPerSec', op: 'info', unit: 'events/s' },
   { goal: 'CPU-s per million delivered at 1,000/s (gateway + Postgres)', scenario: 'e2e', engine: 'postgres', figure: 'cpuSPerMillion@1000', op: 'info', unit: 'CPU-s' },
   { goal: 'cost per million delivered at 1,000/s', scenario: 'e2e', engine: 'postgres', figure: 'costPerMillion@1000', op: 'info', unit: '$' },
+  { goal: 'reference relay: CPU-s per million delivered at 1,000/s', scenario: 'reference', engine: 'reference', figure: 'cpuSPerMillion@1000', op: 'info', unit: 'CPU-s' },
 ];
 
 export interface SummaryRow {
