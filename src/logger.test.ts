@@ -54,7 +54,7 @@ describe('logger', () => {
       {
         req: { headers: { authorization: 'Bearer tl_live_abc', cookie: 'session=s3cr3t', 'x-api-key': 'tl_x', accept: 'application/json' } },
         headers: { authorization: 'Bearer tl_hdr', 'set-cookie': 'a=b' },
-        upstream: { headers: { authorization: 'Bearer tl_nested' } },
+        response: { headers: { authorization: 'Bearer tl_nested' } },
         secret: 'whsec_top',
         endpoint: { secret: 'whsec_nested', previousSecret: 'whsec_prev' },
         apiKey: 'tl_key',

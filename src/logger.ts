@@ -1,21 +1,20 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
+/** Objects that Tramline or its libraries log and that can hold credentials one level down. */
+const CONTAINERS = ['req', 'res', 'request', 'response', 'body', 'endpoint', 'portal', 'session', 'config', 'options', 'err'];
+const HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'];
+const FIELDS = ['secret', 'previousSecret', 'apiKey', 'token', 'portalToken', 'operatorToken', 'masterKey', 'password', 'authorization', 'cookie'];
+
 /**
  * Credentials never reach the logs, wherever a caller put them: headers (request or response, at the top
- * or one level down), and the fields Tramline names its secrets with. Paths, not value patterns: pino
- * compiles them once, so the check costs nothing per line that lacks them.
+ * or in the objects above), and the fields Tramline names its secrets with, at the top or one level down
+ * in those objects. Paths, not value patterns: pino compiles them once, so the check costs nothing per
+ * line that lacks them. No path starts with a wildcard: pino would then pass every value of every line
+ * and every child logger's bindings through the redactor (5 µs a binding, a tenth of a publish's CPU).
  */
 export const REDACT_PATHS: readonly string[] = [
-  ...['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'].flatMap((h) => [
-    `req.headers["${h}"]`,
-    `res.headers["${h}"]`,
-    `headers["${h}"]`,
-    `*.headers["${h}"]`,
-  ]),
-  ...['secret', 'previousSecret', 'apiKey', 'token', 'portalToken', 'operatorToken', 'masterKey', 'password', 'authorization', 'cookie'].flatMap((k) => [
-    k,
-    `*.${k}`,
-  ]),
+  ...HEADERS.flatMap((h) => [`headers["${h}"]`, ...CONTAINERS.map((c) => `${c}.headers["${h}"]`)]),
+  ...FIELDS.flatMap((k) => [k, ...CONTAINERS.map((c) => `${c}.${k}`)]),
 ];
 
 /**

@@ -5,6 +5,7 @@ import { hasScope, type KeyAuthenticator, type Principal, type Scope } from '../
 import { getConsumer } from '../../domain/consumers.ts';
 import { PORTAL_TOKEN_PREFIX, verifyPortalToken } from '../../domain/portal-tokens.ts';
 import type { ApiDeps } from '../types.ts';
+import { bindLog } from './log-context.ts';
 
 /** What a route needs: the operator token, a tenant key with a scope, or nothing (health, docs). */
 export type Access = 'operator' | Scope | 'public';
@@ -49,7 +50,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyAuthenticator, opera
     if (!principal || principal.kind !== 'tenant') throw new AppError('UNAUTHORIZED', 'The API key is not valid or was revoked');
     if (!hasScope(principal.scopes, access)) throw new AppError('FORBIDDEN', `This key lacks the ${access} scope`);
     request.principal = principal;
-    request.log = request.log.child({ tenantId: principal.tenantId });
+    bindLog(request, { tenantId: principal.tenantId });
   });
 }
 
@@ -65,7 +66,7 @@ async function authenticatePortal(request: FastifyRequest, token: string, deps: 
     if (consumer.id !== claims.c) throw notFound('Consumer');
   }
   request.principal = { kind: 'portal', tenantId: claims.t, consumerId: claims.c };
-  request.log = request.log.child({ tenantId: claims.t, consumerId: claims.c });
+  bindLog(request, { tenantId: claims.t, consumerId: claims.c });
 }
 
 function bearer(request: FastifyRequest): string | null {

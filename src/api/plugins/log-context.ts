@@ -1,4 +1,13 @@
 import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+/**
+ * Adds fields to every later line of this request. The request's logger is its own child (Fastify makes
+ * one per request), so its bindings are set in place: a child per field set cost 5–10 µs each.
+ */
+export function bindLog(req: FastifyRequest, bindings: Record<string, string>): void {
+  (req.log as Logger).setBindings(bindings);
+}
 
 /**
  * The ids a route's path names, as log fields of one name and type each: `consumerId` for an id
@@ -19,5 +28,5 @@ export function logContextOf(params: unknown, consumerBound = false): Record<str
 export async function bindLogContext(req: FastifyRequest): Promise<void> {
   // A portal token's consumer is bound at authentication already.
   const bindings = logContextOf(req.params, req.principal?.kind === 'portal');
-  if (bindings) req.log = req.log.child(bindings);
+  if (bindings) bindLog(req, bindings);
 }

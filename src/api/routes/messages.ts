@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import * as messages from '../../domain/messages.ts';
 import { tenantOf } from '../plugins/auth.ts';
+import { bindLog } from '../plugins/log-context.ts';
 import { traceparentOf, withPublishSpan } from '../../telemetry/tracing.ts';
 import { ConsumerParams, MessageParams, PageQuery, pageOf, Problem, Ref } from '../schemas/common.ts';
 import { AttemptOut, DeliveryOut, MessageDetailOut, MessageIn, MessageListQuery, MessageOut } from '../schemas/resources.ts';
@@ -45,7 +46,7 @@ export function messageRoutes(app: Api, deps: ApiDeps): void {
         span.setAttribute('tramline.message_id', r.message.id);
         return r;
       });
-      req.log = req.log.child({ messageId: result.message.id });
+      bindLog(req, { messageId: result.message.id });
       if (!result.created) reply.header('idempotent-replayed', 'true');
       return reply.code(result.created ? 202 : 200).send(toOut(result.message));
     },
