@@ -133,7 +133,10 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
       timedOut = true;
       deadline.abort(new Error(`timed out after ${opts.timeoutMs} ms`));
     }, opts.timeoutMs);
-    const combined = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
+    // A listener, not AbortSignal.any: that one costs weak references and a finalizer per request.
+    const onCallerAbort = (): void => deadline.abort(signal?.reason);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     try {
       const res = await agent.request({
@@ -142,7 +145,7 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
         method: 'POST',
         headers,
         body,
-        signal: combined,
+        signal: deadline.signal,
       });
       // Read at most maxExcerpt bytes; breaking out destroys the stream so a
       // huge (or endless) body is never buffered.
@@ -179,6 +182,7 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
       return fail(c.code, c.message);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -10,6 +10,7 @@ import { decide, describeResult, isSuccess, type AttemptResult, type Decision } 
 import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
 import type { HttpClient, SendResult } from './http-client.ts';
 import { createOutboundCap } from './outbound-cap.ts';
+import { withOpenCache } from './secret-cache.ts';
 import { openHeaders, secretAad, type TenantCipher } from '../domain/secrets/tenant-cipher.ts';
 import { statusClassOf, type AttemptOutcome, type Metrics, type StatusClass } from '../telemetry/metrics.ts';
 import type { ErrorReporter } from '../telemetry/errors.ts';
@@ -72,6 +73,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const random = o.random ?? Math.random;
   const batchSize = o.batchSize ?? 50;
   const pacing = o.claimPacingMs ?? 5;
+  const cipher = withOpenCache(o.cipher);
   const outbound = o.outboundPerTenantPerSecond ? createOutboundCap(o.outboundPerTenantPerSecond) : null;
   const inFlight = new Map<string, AbortController>();
   let running = false;
@@ -110,15 +112,15 @@ export function createWorker(o: WorkerOptions): Worker {
   async function deliver(d: queue.ClaimedDelivery, signal: AbortSignal): Promise<void> {
     const now = clock();
     const aad = secretAad(d.endpointId);
-    const secret = await o.cipher.open(d.tenantId, d.secret, aad);
-    const previous = d.previousSecret === null ? null : await o.cipher.open(d.tenantId, d.previousSecret, aad);
+    const secret = await cipher.open(d.tenantId, d.secret, aad);
+    const previous = d.previousSecret === null ? null : await cipher.open(d.tenantId, d.previousSecret, aad);
     const { headers, body } = buildWebhook({
       messageId: d.messageId,
       eventType: d.eventType,
       payload: d.payload,
       messageCreatedAt: d.messageCreatedAt,
       secrets: signingSecrets(secret, previous, d.previousSecretExpiresAt, now),
-      customHeaders: await openHeaders(o.cipher, d.tenantId, d.endpointId, d.headers),
+      customHeaders: await openHeaders(cipher, d.tenantId, d.endpointId, d.headers),
       nowMs: now,
     });
     const sent = await withDeliverSpan(
