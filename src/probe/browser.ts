@@ -2,7 +2,7 @@
 // message there. Today the only web UI is the API docs at /docs (Swagger UI); when a dashboard exists,
 // a check of it replaces this file (same signature).
 import { accessSync, constants } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { StepError } from './step.ts';
 
 /** Flags that let Debian's Chromium start headless in a container, offline (see DEPENDENCIES.md). */
@@ -39,6 +39,9 @@ export async function checkInBrowser(c: BrowserCheck, signal: AbortSignal): Prom
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     // The probe's own shutdown lets the run finish; Playwright closing Chromium on the signal would fail it.
+    // Loaded here, not at the top: playwright-core adds ~100 MiB to every process that imports it, and the
+    // CLI that imports this file is also the gateway.
+    const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: c.chromiumPath,
       args: CHROMIUM_ARGS,
