@@ -139,13 +139,27 @@ export interface PgliteOptions {
 
 export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PGlite }> {
   const db = await PGlite.create(opts.dataDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+  // Named (hot) queries are prepared once on the session: planning them is most of their cost in WASM
+  // (a claim: 3.6 ms planned each time, 1.0 ms prepared). PGlite's query() has no named statements, so
+  // they run as EXECUTE with the parameters as escaped literals. PREPARE is not transactional: a statement
+  // prepared in a transaction that rolls back stays prepared.
+  const prepared = new Set<string>();
   const inTx = <T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>): Promise<T> =>
     // PGlite serialises transactions itself: one connection, one transaction at a time.
     db.transaction(async (tx) => {
       if (preamble) await tx.query(preamble, params);
       return fn({
-        query: async (text, values) => {
-          const r = await tx.query(text, values as unknown[] | undefined);
+        query: async (text, values, name) => {
+          let r;
+          if (name) {
+            if (!prepared.has(name)) {
+              await tx.exec(`PREPARE ${name} AS ${text}`);
+              prepared.add(name);
+            }
+            r = await tx.query(`EXECUTE ${name}(${(values ?? []).map(sqlLiteral).join(', ')})`);
+          } else {
+            r = await tx.query(text, values as unknown[] | undefined);
+          }
           return { rows: r.rows as never[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
         },
         exec: async (text) => {
@@ -167,6 +181,28 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
     },
     close: () => db.close(),
   };
+}
+
+/** A parameter as an SQL literal (PGlite's prepared statements); typed by the statement's own parameter casts. */
+export function sqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return pg.escapeLiteral(v.toISOString());
+  if (Array.isArray(v)) return pg.escapeLiteral(arrayLiteral(v));
+  if (typeof v === 'object') return pg.escapeLiteral(JSON.stringify(v));
+  return pg.escapeLiteral(String(v));
+}
+
+/** Postgres array input syntax: every element quoted (backslash and quote escaped), NULL bare. */
+function arrayLiteral(a: readonly unknown[]): string {
+  const element = (x: unknown): string =>
+    x === null || x === undefined ? 'NULL' : Array.isArray(x) ? arrayLiteral(x) : `"${String(x instanceof Date ? x.toISOString() : x).replace(/[\\"]/g, '\\$&')}"`;
+  return `{${a.map(element).join(',')}}`;
 }
 
 /** Lock files this process wrote and still holds (to tell them from a stale file that happens to name our pid). */
