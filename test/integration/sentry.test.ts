@@ -100,7 +100,9 @@ describe.runIf(engine() === 'postgres')('Sentry (SENTRY_DSN set)', () => {
     const ok = await api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'order.created', payload: { card: payloadSecret } });
     expect(ok.status).toBe(202);
     await rx.waitFor(1, 20_000);
-    const workerEvent = await waitUntil(() => sentry.events.find((e) => e.tags?.component === 'worker'), 20_000, 'the worker error event');
+    // The recording failure carries the delivery's tenant; a claim that ran while `messages` was renamed above
+    // may have failed too (reported without a tenant), so look for the former.
+    const workerEvent = await waitUntil(() => sentry.events.find((e) => e.tags?.component === 'worker' && e.tags?.tenantId), 20_000, 'the worker error event');
     expect(workerEvent.tags).toMatchObject({ component: 'worker', tenantId: tenant.id });
     await testDb.db.owner((q) => q.query('ALTER TABLE attempts_hidden RENAME TO attempts'));
 
