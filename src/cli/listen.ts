@@ -1,9 +1,9 @@
 // `tramline listen`: a local webhook receiver (like `stripe listen`) that prints
 // each delivery and checks its Standard Webhooks signature, for development.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isValidSecret, verify } from '../domain/signing.ts';
+import { listenHttp } from '../http-listen.ts';
 
 export interface ListenOptions {
   port: number;
@@ -116,18 +116,9 @@ export async function startListener(opts: ListenOptions): Promise<Listener> {
   };
 
   const server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listenHttp(server, opts.port, host);
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -1,6 +1,6 @@
 // The probe's own webhook receiver: the gateway delivers the probe's messages here.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../http-listen.ts';
 
 export const RECEIVER_PATH = '/webhook';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -69,18 +69,10 @@ export async function startReceiver(host: string, port: number): Promise<Receive
   };
 
   const server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listenHttp(server, port, host);
 
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url,
     expect(marker) {
       let cancel = (): void => {};
       const delivered = new Promise<Delivery>((resolve) => {

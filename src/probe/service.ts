@@ -1,12 +1,12 @@
 // `tramline probe`: one run (--once), or a run every interval with the results served as Prometheus
 // metrics (or pushed to a Pushgateway).
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
 import type { ProbeOptions } from './options.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { runProbe, type ProbeResult, type ProbeSettings } from './run.ts';
 import { summaryJson, summaryText } from './summary.ts';
+import { listenHttp } from '../http-listen.ts';
 
 export interface ProbeIo {
   /** Run summaries (stdout). */
@@ -74,12 +74,7 @@ async function serveMetrics(metrics: ProbeMetrics, host: string, port: number): 
     }
     res.writeHead(path === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' }).end(path === '/healthz' ? 'ok\n' : 'not found\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => (server.off('error', reject), resolve()));
-  });
-  const a = server.address() as AddressInfo;
-  return { server, url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics` };
+  return { server, url: `${await listenHttp(server, port, host)}/metrics` };
 }
 
 /** Loop mode: runs until `stop` resolves (SIGTERM/SIGINT in the CLI). Runs never overlap. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.ts';
+import { listenHttp } from '../http-listen.ts';
 
 export interface MetricsServer {
   readonly url: string;
@@ -24,17 +24,9 @@ export async function startMetricsServer(metrics: Metrics, o: { port: number; ho
     );
   });
   server.keepAliveTimeout = 65_000; // longer than Prometheus' idle timeout, so scrapes reuse the connection
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  const url = await listenHttp(server, o.port, o.host);
   return {
-    url: `http://${host}:${a.port}`,
+    url,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
