@@ -23,8 +23,8 @@ import { takeBackup } from '../src/domain/backup/snapshot.ts';
 import { restoreBackup } from '../src/domain/backup/restore.ts';
 import type { BackupProgress } from '../src/domain/backup/progress.ts';
 import { createLocalKeyWrapper, parseMasterKeys } from '../src/domain/secrets/key-wrapper.ts';
-import { folderStorage } from '../src/storage/folder.ts';
-import { VERSION } from '../src/version.ts';
+import { folderStorage } from '../src/domain/backup/storage/folder.ts';
+import { VERSION } from '../src/boot/version.ts';
 
 const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '100000' }, json: { type: 'string' } } });
 const N = Number(args.messages);
@@ -54,11 +54,22 @@ const sampler = setInterval(() => {
 }, 25);
 
 async function seed(url: string): Promise<{ tenant: string }> {
-  const config = loadConfig({ DATABASE_URL: url, TRAMLINE_MASTER_KEY: MASTER_KEY, TRAMLINE_OPERATOR_TOKEN: OPERATOR, PORT: '0', HOST: '127.0.0.1', TRAMLINE_EGRESS_ALLOW: '127.0.0.0/8' });
+  const config = loadConfig({
+    DATABASE_URL: url,
+    TRAMLINE_MASTER_KEY: MASTER_KEY,
+    TRAMLINE_OPERATOR_TOKEN: OPERATOR,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TRAMLINE_EGRESS_ALLOW: '127.0.0.0/8',
+  });
   const gw = await startGateway(config, 'api', pino({ level: 'silent' }));
   try {
     const call = async (token: string, p: string, body: unknown): Promise<{ id: string; apiKey?: string }> => {
-      const r = await fetch(`${gw.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await fetch(`${gw.url}${p}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
       return (await r.json()) as { id: string; apiKey?: string };
     };
@@ -119,7 +130,13 @@ try {
   const source = openPostgres(withDb('tramline_bench_backup'), 2);
   const b = phaseTimer();
   let t0 = performance.now();
-  const manifest = (await takeBackup({ db: source, storage: folderStorage(dir), clock: () => new Date(), tramlineVersion: VERSION, onProgress: b.onProgress }))!;
+  const manifest = (await takeBackup({
+    db: source,
+    storage: folderStorage(dir),
+    clock: () => new Date(),
+    tramlineVersion: VERSION,
+    onProgress: b.onProgress,
+  }))!;
   const backupMs = Math.round(performance.now() - t0);
   await source.close();
   const bytes = manifest.tables.reduce((n, t) => n + t.bytes, 0);

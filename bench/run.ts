@@ -3,7 +3,7 @@
  * (its own process) and a load generator (this process), runs the scenarios, prints one table per
  * scenario and a summary against the targets, and writes everything as JSON. See bench/README.md.
  *
- *   --scenario publish,e2e,…   default: all (publish, e2e, max-sustained, reference, fanout, backlog, many-endpoints)
+ *   --scenario publish,e2e,…   default: all (publish, e2e, max-sustained, reference, fanout, backlog, many-endpoints, one-endpoint)
  *   --engine postgres|pglite|both   default: Postgres for every scenario, plus publish/e2e/max-sustained on PGlite
  *   --smoke                    tiny sizes, seconds per scenario (CI)
  *   --layout all|api+worker    gateway processes for Postgres runs (default all: one process)
@@ -27,6 +27,7 @@ import { run as reference } from './scenarios/reference.ts';
 import { run as fanout } from './scenarios/fanout.ts';
 import { run as backlog } from './scenarios/backlog.ts';
 import { run as manyEndpoints } from './scenarios/many-endpoints.ts';
+import { run as oneEndpoint } from './scenarios/one-endpoint.ts';
 
 /** In the order they run: reference needs max-sustained's figure for its ratio. */
 const SCENARIOS: Record<string, { run: Scenario; engines: readonly Engine[]; defaultPglite: boolean }> = {
@@ -39,6 +40,8 @@ const SCENARIOS: Record<string, { run: Scenario; engines: readonly Engine[]; def
   // Seeded with SQL over a second connection while the gateway is down: Postgres only.
   backlog: { run: backlog, engines: ['postgres'], defaultPglite: false },
   'many-endpoints': { run: manyEndpoints, engines: ['postgres', 'pglite'], defaultPglite: false },
+  // Runs the reference relay (a Postgres client) itself, with one target, for its own ratio.
+  'one-endpoint': { run: oneEndpoint, engines: ['postgres'], defaultPglite: false },
 };
 
 const { values: args } = parseArgs({
@@ -63,7 +66,16 @@ parseLayout(args.layout);
 /** Which engines a scenario runs on under --engine. */
 function enginesFor(name: string): Engine[] {
   const s = SCENARIOS[name]!;
-  const wanted: Engine[] = args.engine === 'postgres' ? ['postgres'] : args.engine === 'pglite' ? ['pglite'] : args.engine === 'both' ? ['postgres', 'pglite'] : s.defaultPglite ? ['postgres', 'pglite'] : ['postgres'];
+  const wanted: Engine[] =
+    args.engine === 'postgres'
+      ? ['postgres']
+      : args.engine === 'pglite'
+        ? ['pglite']
+        : args.engine === 'both'
+          ? ['postgres', 'pglite']
+          : s.defaultPglite
+            ? ['postgres', 'pglite']
+            : ['postgres'];
   return wanted.filter((e) => s.engines.includes(e));
 }
 
@@ -88,7 +100,9 @@ const machine = {
 const cost = { pricePerHour: Number(args['price-per-hour']), instance: args.instance, vcpus: Number(args.vcpus) };
 
 out(`Tramline benchmarks${args.smoke ? ' (smoke: tiny sizes, figures not meaningful)' : ''} — ${new Date().toISOString()}\n`);
-out(`machine: ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${Object.values(machine.engines).join(', ')}; load average ${machine.loadAverageAtStart.join(' ')}\n`);
+out(
+  `machine: ${machine.cpus} × ${machine.model}, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${Object.values(machine.engines).join(', ')}; load average ${machine.loadAverageAtStart.join(' ')}\n`,
+);
 out(`plan: ${plan.map((p) => `${p.name}/${p.engine}`).join(', ')}; gateway layout on Postgres: ${args.layout}\n`);
 
 const receiver = await startReceiver();
@@ -128,10 +142,24 @@ try {
 machine.loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
 
 const rows = summary(results, args.smoke);
-out(`\n## Summary against the targets of issue 4 (cost: ${cost.instance} at $${cost.pricePerHour}/h, ${cost.vcpus} vCPU)\n\n${table(rows.map((r) => ({ target: r.target, goal: r.goal, measured: r.measured, result: r.result })))}\n`);
-out(`\n${results.length} scenario runs, ${failures.length} failed, ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${machine.loadAverageAtEnd.join(' ')}\n`);
+out(
+  `\n## Summary against the targets of issues 4 and 12 (cost: ${cost.instance} at $${cost.pricePerHour}/h, ${cost.vcpus} vCPU)\n\n${table(rows.map((r) => ({ target: r.target, goal: r.goal, measured: r.measured, result: r.result })))}\n`,
+);
+out(
+  `\n${results.length} scenario runs, ${failures.length} failed, ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${machine.loadAverageAtEnd.join(' ')}\n`,
+);
 
 const jsonFile = args.json;
-writeJson(jsonFile, { at: new Date().toISOString(), smoke: args.smoke, command: process.argv.slice(2), machine, cost, layout: args.layout, results, summary: rows, failures });
+writeJson(jsonFile, {
+  at: new Date().toISOString(),
+  smoke: args.smoke,
+  command: process.argv.slice(2),
+  machine,
+  cost,
+  layout: args.layout,
+  results,
+  summary: rows,
+  failures,
+});
 out(`JSON: ${path.relative(process.cwd(), path.resolve(jsonFile)) || jsonFile}\n`);
 if (!fs.existsSync(jsonFile) || failures.length > 0) process.exitCode = 1;

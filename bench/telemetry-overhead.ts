@@ -49,8 +49,12 @@ const info = { tenantId: 't', messageId: 'm', endpointId: 'e', deliveryId: 'd', 
 const noop = async () => 1;
 const base = await timeAsync('baseline: await an async function', N, () => noop());
 const span = await timeAsync('tracing off: withDeliverSpan(…, async fn)', N, () => withDeliverSpan(info, noop));
-const pub = await timeAsync('tracing off: withPublishSpan(…, async fn)', N, () => withPublishSpan({ tenantId: 't', consumer: 'c', eventType: 'e' }, noop));
+const pub = await timeAsync('tracing off: withPublishSpan(…, async fn)', N, () =>
+  withPublishSpan({ tenantId: 't', consumer: 'c', eventType: 'e' }, noop),
+);
 console.log(`tracing off adds ≈ ${(span - base).toFixed(0)} ns per delivery attempt, ≈ ${(pub - base).toFixed(0)} ns per publish`);
 const t0 = process.hrtime.bigint();
 const text = await m.registry.metrics();
-console.log(`scrape (100 tenants × 1 attempt series, no default metrics): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms, ${text.length} bytes`);
+console.log(
+  `scrape (100 tenants × 1 attempt series, no default metrics): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms, ${text.length} bytes`,
+);

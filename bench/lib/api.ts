@@ -8,12 +8,20 @@ export class TramlineApi {
   apiKey = '';
   tenantId = '';
 
-  constructor(readonly url: string, connections = 16) {
+  constructor(
+    readonly url: string,
+    connections = 16,
+  ) {
     this.pool = new Pool(url, { connections, pipelining: 1 });
   }
 
   async call<T>(method: 'POST' | 'GET', path: string, body?: unknown, token = this.apiKey): Promise<T> {
-    const r = await this.pool.request({ method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
+    const r = await this.pool.request({
+      method,
+      path,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
     const text = await r.body.text();
     if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 500)}`);
     return JSON.parse(text) as T;
@@ -53,7 +61,15 @@ export async function mapConcurrent<T, R>(items: readonly T[], concurrency: numb
   return out;
 }
 
-export const SAMPLE_PAYLOAD = { invoice: 'inv_0001', amount: 4200, currency: 'EUR', lines: [{ sku: 'A-1', qty: 2 }, { sku: 'B-7', qty: 1 }] };
+export const SAMPLE_PAYLOAD = {
+  invoice: 'inv_0001',
+  amount: 4200,
+  currency: 'EUR',
+  lines: [
+    { sku: 'A-1', qty: 2 },
+    { sku: 'B-7', qty: 1 },
+  ],
+};
 
 /** Publishes `invoice.paid` to consumers round-robin (or as `pick` decides), optionally to one channel. */
 export function messageTarget(api: TramlineApi, pick: (i: number) => { consumer: string; channel?: string }): PublishTarget {
@@ -62,7 +78,11 @@ export function messageTarget(api: TramlineApi, pick: (i: number) => { consumer:
     origin: api.url,
     request(i) {
       const { consumer, channel } = pick(i);
-      const body = JSON.stringify(channel ? { eventType: 'invoice.paid', payload: SAMPLE_PAYLOAD, channels: [channel] } : { eventType: 'invoice.paid', payload: SAMPLE_PAYLOAD });
+      const body = JSON.stringify(
+        channel
+          ? { eventType: 'invoice.paid', payload: SAMPLE_PAYLOAD, channels: [channel] }
+          : { eventType: 'invoice.paid', payload: SAMPLE_PAYLOAD },
+      );
       return { path: `/v1/consumers/${consumer}/messages`, body, headers };
     },
   };

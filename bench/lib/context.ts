@@ -40,7 +40,12 @@ export interface Setup {
 }
 
 /** A fresh database, the gateway on it and a tenant; all torn down after `fn`, whatever happens. */
-export async function withGateway<T>(ctx: BenchContext, label: string, fn: (s: Setup) => Promise<T>, extraEnv?: Record<string, string>): Promise<T> {
+export async function withGateway<T>(
+  ctx: BenchContext,
+  label: string,
+  fn: (s: Setup) => Promise<T>,
+  extraEnv?: Record<string, string>,
+): Promise<T> {
   await ctx.receiver.reset();
   const db = await createDatabase(ctx.engine, label);
   let gw: RunningGateway | null = null;

@@ -37,7 +37,10 @@ export class CpuMeter {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
-  constructor(private readonly pids: () => Promise<number[]> | number[], private readonly intervalMs = 500) {}
+  constructor(
+    private readonly pids: () => Promise<number[]> | number[],
+    private readonly intervalMs = 500,
+  ) {}
 
   private async sample(): Promise<void> {
     for (const pid of await this.pids()) {

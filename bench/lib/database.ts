@@ -48,7 +48,10 @@ export async function createDatabase(engine: Engine, label: string): Promise<Ben
     engine,
     env: { DATABASE_URL: url },
     url,
-    backendPids: async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rows.map((r) => r.pid),
+    backendPids: async () =>
+      (
+        await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
+      ).rows.map((r) => r.pid),
     drop: async () => {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
       await admin.end().catch(() => {});
@@ -77,7 +80,9 @@ function pgliteTemplate(): Promise<string> {
 /** `15.20` of the Postgres server, or PGlite's package version. */
 export async function engineVersion(engine: Engine): Promise<string> {
   if (engine === 'pglite') {
-    const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      fs.readFileSync(path.resolve(import.meta.dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8'),
+    ) as { version: string };
     return `PGlite ${pkg.version}`;
   }
   const c = new pg.Client({ connectionString: adminUrl() });

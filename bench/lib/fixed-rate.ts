@@ -40,7 +40,12 @@ export async function fixedRateStep(
   const selfCpu0 = cpuSeconds(process.pid) ?? 0;
   const receiverCpu0 = cpuSeconds(receiver.pid) ?? 0;
   const sampler = setInterval(() => samples.push({ x: (performance.now() - t0) / 1000, y: tracker.backlog }), 250);
-  const load = await openLoop(target, { rate: o.rate, durationMs: o.durationMs, connections: o.connections, onAccepted: tracker.onAccepted });
+  const load = await openLoop(target, {
+    rate: o.rate,
+    durationMs: o.durationMs,
+    connections: o.connections,
+    onAccepted: tracker.onAccepted,
+  });
   clearInterval(sampler);
   const stepSeconds = (performance.now() - t0) / 1000;
   const pct = (cpu: number | null, cpu0: number): number => Math.round((((cpu ?? cpu0) - cpu0) / stepSeconds) * 100);
@@ -51,7 +56,8 @@ export async function fixedRateStep(
   const secondHalf = samples.filter((s) => s.x >= o.durationMs / 2000);
   const achievedRate = load.acceptedInWindow / (o.durationMs / 1000);
   const backlogGrowthPerSec = slope(secondHalf);
-  const sustained = achievedRate >= 0.98 * o.rate && tracker.delivered >= 0.98 * tracker.published && backlogGrowthPerSec <= Math.max(0.02 * o.rate, 10);
+  const sustained =
+    achievedRate >= 0.98 * o.rate && tracker.delivered >= 0.98 * tracker.published && backlogGrowthPerSec <= Math.max(0.02 * o.rate, 10);
   return {
     rate: o.rate,
     load,

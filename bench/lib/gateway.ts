@@ -80,8 +80,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       const port = await freePort();
       const metricsPort = await freePort();
       const env = {
-        TRAMLINE_RATE_LIMIT_PER_KEY: '10000000',
-        TRAMLINE_RATE_LIMIT_PER_TENANT: '10000000',
+        // API rate limits stay at their defaults (none): a new user's first benchmark must see no 429.
         TRAMLINE_OUTBOUND_PER_TENANT: '1000000',
         ...process.env,
         PORT: String(port),
@@ -96,7 +95,11 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       };
       // The bench's own DATABASE_URL points at the admin database: a PGlite run must not inherit it.
       if (o.dbEnv.TRAMLINE_DATA_DIR) delete (env as Record<string, string | undefined>).DATABASE_URL;
-      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/tramline.js'), 'start', '--role', role], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/tramline.js'), 'start', '--role', role], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       alive.add(child);
       child.once('exit', () => alive.delete(child));
       processes.push({ role, child, pid: child.pid! });

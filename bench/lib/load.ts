@@ -31,7 +31,8 @@ async function send(pool: Pool, target: PublishTarget, i: number): Promise<{ ok:
   try {
     const r = await pool.request({ method: 'POST', path, body, headers });
     const text = await r.body.text();
-    if (r.statusCode !== 202 && r.statusCode !== 200 && r.statusCode !== 201) return { ok: false, error: `${r.statusCode} ${text.slice(0, 200)}` };
+    if (r.statusCode !== 202 && r.statusCode !== 200 && r.statusCode !== 201)
+      return { ok: false, error: `${r.statusCode} ${text.slice(0, 200)}` };
     return { ok: true, id: (JSON.parse(text) as { id: string }).id };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
@@ -39,9 +40,21 @@ async function send(pool: Pool, target: PublishTarget, i: number): Promise<{ ok:
 }
 
 /** Publish as fast as the target accepts: `connections` loops, each sending its next request when the last one is answered. */
-export async function closedLoop(target: PublishTarget, o: { connections: number; durationMs?: number; count?: number; onAccepted?: OnAccepted }): Promise<LoadResult> {
+export async function closedLoop(
+  target: PublishTarget,
+  o: { connections: number; durationMs?: number; count?: number; onAccepted?: OnAccepted },
+): Promise<LoadResult> {
   const pool = new Pool(target.origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 60_000 });
-  const res: LoadResult = { scheduled: 0, accepted: 0, acceptedInWindow: 0, errors: 0, firstError: null, skipped: 0, latencies: [], seconds: 0 };
+  const res: LoadResult = {
+    scheduled: 0,
+    accepted: 0,
+    acceptedInWindow: 0,
+    errors: 0,
+    firstError: null,
+    skipped: 0,
+    latencies: [],
+    seconds: 0,
+  };
   const t0 = performance.now();
   const end = o.durationMs !== undefined ? t0 + o.durationMs : Infinity;
   const limit = o.count ?? Infinity;
@@ -80,10 +93,22 @@ export async function closedLoop(target: PublishTarget, o: { connections: number
  * of slowing the load down (no coordinated omission). When maxInFlight requests are already
  * outstanding, further due sends are skipped and counted.
  */
-export async function openLoop(target: PublishTarget, o: { rate: number; durationMs: number; connections?: number; maxInFlight?: number; onAccepted?: OnAccepted }): Promise<LoadResult> {
+export async function openLoop(
+  target: PublishTarget,
+  o: { rate: number; durationMs: number; connections?: number; maxInFlight?: number; onAccepted?: OnAccepted },
+): Promise<LoadResult> {
   const pool = new Pool(target.origin, { connections: o.connections ?? 64, pipelining: 1, keepAliveTimeout: 60_000 });
   const maxInFlight = o.maxInFlight ?? Math.max(1000, o.rate);
-  const res: LoadResult = { scheduled: 0, accepted: 0, acceptedInWindow: 0, errors: 0, firstError: null, skipped: 0, latencies: [], seconds: 0 };
+  const res: LoadResult = {
+    scheduled: 0,
+    accepted: 0,
+    acceptedInWindow: 0,
+    errors: 0,
+    firstError: null,
+    skipped: 0,
+    latencies: [],
+    seconds: 0,
+  };
   const total = Math.round((o.rate * o.durationMs) / 1000);
   const interval = 1000 / o.rate;
   const t0 = performance.now();

@@ -31,7 +31,10 @@ export interface Receiver {
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const child: ChildProcess = fork(path.join(import.meta.dirname, 'receiver-process.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(path.join(import.meta.dirname, 'receiver-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`receiver exited (${code}) before it was ready`)));

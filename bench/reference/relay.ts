@@ -123,7 +123,12 @@ async function claimLoop(): Promise<void> {
 async function deliver(r: { seq: string; id: string; target: string; payload: string }): Promise<void> {
   inFlight++;
   try {
-    const res = await receiver.request({ method: 'POST', path: r.target, body: r.payload, headers: { 'content-type': 'application/json', 'webhook-id': r.id } });
+    const res = await receiver.request({
+      method: 'POST',
+      path: r.target,
+      body: r.payload,
+      headers: { 'content-type': 'application/json', 'webhook-id': r.id },
+    });
     await res.body.dump();
     (res.statusCode < 300 ? done : failed).push(r.seq);
   } catch {
@@ -160,5 +165,8 @@ server.listen(PORT, '127.0.0.1', () => {
 });
 process.on('SIGTERM', () => {
   server.close();
-  void receiver.close().then(() => db.end()).then(() => process.exit(0));
+  void receiver
+    .close()
+    .then(() => db.end())
+    .then(() => process.exit(0));
 });

@@ -23,7 +23,11 @@ export const run: Scenario = async (ctx) => {
     const api = new TramlineApi(gw.url);
     await api.createTenant();
     const consumer = await api.createConsumer('backlog');
-    const endpoints = await mapConcurrent(Array.from({ length: ENDPOINTS }, (_, i) => i), 16, (i) => api.createEndpoint(consumer, `${ctx.receiver.url}/b/${i}`));
+    const endpoints = await mapConcurrent(
+      Array.from({ length: ENDPOINTS }, (_, i) => i),
+      16,
+      (i) => api.createEndpoint(consumer, `${ctx.receiver.url}/b/${i}`),
+    );
     await api.close();
     await gw.stop();
     gw = null;

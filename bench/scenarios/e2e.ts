@@ -11,11 +11,15 @@ const CONSUMERS = 10;
  */
 export const run: Scenario = (ctx) =>
   withGateway(ctx, 'e2e', async ({ db, gw, api }) => {
-    const consumers = await mapConcurrent(Array.from({ length: CONSUMERS }, (_, i) => i), 8, async (i) => {
-      const c = await api.createConsumer(`e2e-${i}`);
-      await api.createEndpoint(c, `${ctx.receiver.url}/e/${i}`);
-      return c;
-    });
+    const consumers = await mapConcurrent(
+      Array.from({ length: CONSUMERS }, (_, i) => i),
+      8,
+      async (i) => {
+        const c = await api.createConsumer(`e2e-${i}`);
+        await api.createEndpoint(c, `${ctx.receiver.url}/e/${i}`);
+        return c;
+      },
+    );
     const target = messageTarget(api, (i) => ({ consumer: consumers[i % CONSUMERS]! }));
     const rates = ctx.smoke ? [200] : [500, 1000, 2000];
     const durationMs = ctx.smoke ? 2000 : 20_000;
@@ -66,7 +70,7 @@ export const run: Scenario = (ctx) =>
       rows,
       figures,
       notes: [
-        `${CONSUMERS} consumers × 1 endpoint, publishes round-robin: one endpoint alone is capped at TRAMLINE_ENDPOINT_CONCURRENCY deliveries in flight by design.`,
+        `${CONSUMERS} consumers × 1 endpoint, publishes round-robin: one endpoint alone starts at TRAMLINE_ENDPOINT_CONCURRENCY deliveries in flight and grows its window while it answers fast (up to TRAMLINE_ENDPOINT_CONCURRENCY_MAX).`,
         `Latencies in ms, measured from each publish's scheduled send time (open loop). Cost = $${ctx.cost.pricePerHour}/h ÷ ${ctx.cost.vcpus} vCPU ÷ 3600 × CPU-s per million (gateway + this database's Postgres backends).`,
       ],
     };

@@ -9,13 +9,20 @@ const ENDPOINTS = 100;
 export const run: Scenario = (ctx) =>
   withGateway(ctx, 'fanout', async ({ db, gw, api }) => {
     const consumer = await api.createConsumer('fanout');
-    await mapConcurrent(Array.from({ length: ENDPOINTS }, (_, i) => i), 16, (i) => api.createEndpoint(consumer, `${ctx.receiver.url}/f/${i}`));
+    await mapConcurrent(
+      Array.from({ length: ENDPOINTS }, (_, i) => i),
+      16,
+      (i) => api.createEndpoint(consumer, `${ctx.receiver.url}/f/${i}`),
+    );
     const messages = ctx.smoke ? 5 : 500;
     const expected = messages * ENDPOINTS;
     ctx.log(`fanout: ${messages} messages × ${ENDPOINTS} endpoints`);
     const cpu = await measureCpu(gw.pids, db);
     const t0 = wallNow();
-    const load = await closedLoop(messageTarget(api, () => ({ consumer })), { connections: 8, count: messages });
+    const load = await closedLoop(
+      messageTarget(api, () => ({ consumer })),
+      { connections: 8, count: messages },
+    );
     if (load.accepted !== messages) throw new Error(`only ${load.accepted} of ${messages} publishes accepted: ${load.firstError}`);
     await ctx.receiver.waitForDelivered(expected, ctx.smoke ? 60_000 : 600_000);
     const usage = await cpu.stop();
@@ -26,8 +33,21 @@ export const run: Scenario = (ctx) =>
       scenario: 'fanout',
       engine: ctx.engine,
       layout: gw.layout,
-      rows: [{ messages, endpoints: ENDPOINTS, deliveries: expected, seconds: Math.round(seconds * 100) / 100, 'deliveries/s': perSec, 'gw CPU-s': usage.gatewayCpuS, 'pg CPU-s': usage.postgresCpuS, 'CPU-s/M deliveries': c.cpuSPerMillion }],
+      rows: [
+        {
+          messages,
+          endpoints: ENDPOINTS,
+          deliveries: expected,
+          seconds: Math.round(seconds * 100) / 100,
+          'deliveries/s': perSec,
+          'gw CPU-s': usage.gatewayCpuS,
+          'pg CPU-s': usage.postgresCpuS,
+          'CPU-s/M deliveries': c.cpuSPerMillion,
+        },
+      ],
       figures: { deliveriesPerSec: perSec, cpuSPerMillion: c.cpuSPerMillion },
-      notes: [`Each endpoint is capped at TRAMLINE_ENDPOINT_CONCURRENCY deliveries in flight; 100 endpoints leave the worker's own concurrency as the cap.`],
+      notes: [
+        `Each endpoint starts at TRAMLINE_ENDPOINT_CONCURRENCY deliveries in flight and grows while it answers fast; with 100 endpoints the worker's own concurrency is the cap.`,
+      ],
     };
   });

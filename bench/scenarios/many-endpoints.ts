@@ -25,14 +25,22 @@ export const run: Scenario = (ctx) =>
     const perConsumer = ctx.smoke ? 20 : 100;
     const total = consumers * perConsumer;
     ctx.log(`many-endpoints: creating ${consumers} consumers × ${perConsumer} endpoints`);
-    const consumerIds = await mapConcurrent(Array.from({ length: consumers }, (_, i) => i), 16, (i) => api.createConsumer(`many-${i}`));
+    const consumerIds = await mapConcurrent(
+      Array.from({ length: consumers }, (_, i) => i),
+      16,
+      (i) => api.createConsumer(`many-${i}`),
+    );
     const created = performance.now();
-    const endpoints = await mapConcurrent(Array.from({ length: total }, (_, i) => i), 32, async (i) => {
-      const consumer = consumerIds[Math.floor(i / perConsumer)]!;
-      const slow = i % 100 === 0;
-      await api.createEndpoint(consumer, `${ctx.receiver.url}/${slow ? 'slow' : 'm'}/${i}`, { channels: [`ch-${i}`] });
-      return { consumer, channel: `ch-${i}` };
-    });
+    const endpoints = await mapConcurrent(
+      Array.from({ length: total }, (_, i) => i),
+      32,
+      async (i) => {
+        const consumer = consumerIds[Math.floor(i / perConsumer)]!;
+        const slow = i % 100 === 0;
+        await api.createEndpoint(consumer, `${ctx.receiver.url}/${slow ? 'slow' : 'm'}/${i}`, { channels: [`ch-${i}`] });
+        return { consumer, channel: `ch-${i}` };
+      },
+    );
     const createSeconds = (performance.now() - created) / 1000;
     const rateOffered = ctx.smoke ? 200 : 1000;
     const durationMs = ctx.smoke ? 2000 : 20_000;
@@ -41,29 +49,53 @@ export const run: Scenario = (ctx) =>
       await settle(ctx.receiver, 500, ctx.smoke ? 10_000 : 60_000);
       const rnd = prng(42);
       ctx.log(`many-endpoints: ${rateOffered}/s for ${durationMs / 1000} s, slow receivers ${slow ? 'slow' : 'fast'}`);
-      return fixedRateStep(messageTarget(api, () => endpoints[Math.floor(rnd() * total)]!), ctx.receiver, {
-        rate: rateOffered,
-        durationMs,
-        drainMs: 5000,
-        ignorePath: (p) => p.startsWith('/slow/'),
-      });
+      return fixedRateStep(
+        messageTarget(api, () => endpoints[Math.floor(rnd() * total)]!),
+        ctx.receiver,
+        {
+          rate: rateOffered,
+          durationMs,
+          drainMs: 5000,
+          ignorePath: (p) => p.startsWith('/slow/'),
+        },
+      );
     };
     try {
       ctx.receiver.setSlow(false);
       ctx.log('many-endpoints: warming up');
       const rndWarm = prng(7);
-      await warmUp(messageTarget(api, () => endpoints[Math.floor(rndWarm() * total)]!), ctx.receiver, { rate: rateOffered, durationMs: ctx.smoke ? 0 : 5000 });
+      await warmUp(
+        messageTarget(api, () => endpoints[Math.floor(rndWarm() * total)]!),
+        ctx.receiver,
+        { rate: rateOffered, durationMs: ctx.smoke ? 0 : 5000 },
+      );
       const base = await phase(false);
       const slow = await phase(true);
       const change = ((slow.e2e.p99 - base.e2e.p99) / base.e2e.p99) * 100;
-      const row = (name: string, s: StepResult) => ({ phase: name, 'rate/s': s.rate, 'fast published': s.published, 'fast delivered': s.delivered, 'publish p99': ms(s.publish.p99), 'fast e2e p50': ms(s.e2e.p50), 'fast e2e p99': ms(s.e2e.p99) });
+      const row = (name: string, s: StepResult) => ({
+        phase: name,
+        'rate/s': s.rate,
+        'fast published': s.published,
+        'fast delivered': s.delivered,
+        'publish p99': ms(s.publish.p99),
+        'fast e2e p50': ms(s.e2e.p50),
+        'fast e2e p99': ms(s.e2e.p99),
+      });
       return {
         scenario: 'many-endpoints',
         engine: ctx.engine,
         layout: gw.layout,
         rows: [row('slow receivers answer at once', base), row('1 % answer in 2 s', slow)],
-        figures: { endpoints: total, baselineP99Ms: ms(base.e2e.p99), slowP99Ms: ms(slow.e2e.p99), p99ChangePct: Math.round(change * 10) / 10, createPerSec: Math.round(total / createSeconds) },
-        notes: [`${total} endpoints created through the API in ${createSeconds.toFixed(1)} s. p99 change: ${change.toFixed(1)} % (target < 20 %).`],
+        figures: {
+          endpoints: total,
+          baselineP99Ms: ms(base.e2e.p99),
+          slowP99Ms: ms(slow.e2e.p99),
+          p99ChangePct: Math.round(change * 10) / 10,
+          createPerSec: Math.round(total / createSeconds),
+        },
+        notes: [
+          `${total} endpoints created through the API in ${createSeconds.toFixed(1)} s. p99 change: ${change.toFixed(1)} % (target < 20 %).`,
+        ],
       };
     } finally {
       ctx.receiver.setSlow(true);

@@ -7,12 +7,20 @@ const CONSUMERS = 10;
 /** The highest offered rate at which publishing keeps up, deliveries keep up and the backlog does not grow. */
 export const run: Scenario = (ctx) =>
   withGateway(ctx, 'max', async ({ gw, api }) => {
-    const consumers = await mapConcurrent(Array.from({ length: CONSUMERS }, (_, i) => i), 8, async (i) => {
-      const c = await api.createConsumer(`max-${i}`);
-      await api.createEndpoint(c, `${ctx.receiver.url}/s/${i}`);
-      return c;
-    });
-    const r = await searchMaxSustained(ctx, messageTarget(api, (i) => ({ consumer: consumers[i % CONSUMERS]! })), `max-sustained (${ctx.engine})`);
+    const consumers = await mapConcurrent(
+      Array.from({ length: CONSUMERS }, (_, i) => i),
+      8,
+      async (i) => {
+        const c = await api.createConsumer(`max-${i}`);
+        await api.createEndpoint(c, `${ctx.receiver.url}/s/${i}`);
+        return c;
+      },
+    );
+    const r = await searchMaxSustained(
+      ctx,
+      messageTarget(api, (i) => ({ consumer: consumers[i % CONSUMERS]! })),
+      `max-sustained (${ctx.engine})`,
+    );
     return {
       scenario: 'max-sustained',
       engine: ctx.engine,

@@ -25,7 +25,11 @@ export const run: Scenario = async (ctx) => {
     const headers = { 'content-type': 'application/json' };
     const target: PublishTarget = {
       origin: relay.url,
-      request: (i) => ({ path: '/publish', headers, body: JSON.stringify({ target: `/r/${i % TARGETS}`, payload: { eventType: 'invoice.paid', ...SAMPLE_PAYLOAD } }) }),
+      request: (i) => ({
+        path: '/publish',
+        headers,
+        body: JSON.stringify({ target: `/r/${i % TARGETS}`, payload: { eventType: 'invoice.paid', ...SAMPLE_PAYLOAD } }),
+      }),
     };
     const r = await searchMaxSustained(ctx, target, 'reference');
     const tramline = ctx.earlier.get('max-sustained.postgres')?.figures.maxSustained;
@@ -64,7 +68,9 @@ export const run: Scenario = async (ctx) => {
       notes: [
         'The least a durable relay can do: group-committed inserts into one table, SKIP LOCKED claims of 50, undici with keep-alive, batched completions; no auth, signing or tenants.',
         `Last row: a ${cpuRate}/s step with the CPU of the relay process and its Postgres backends, per million delivered (compare e2e's CPU-s/M).`,
-        tramline === undefined ? 'No Tramline max-sustained on Postgres in this invocation: no ratio.' : `Tramline max-sustained (Postgres) ${tramline}/s ÷ reference ${r.maxSustained}/s = ${figures.ratio ?? 'n/a'}.`,
+        tramline === undefined
+          ? 'No Tramline max-sustained on Postgres in this invocation: no ratio.'
+          : `Tramline max-sustained (Postgres) ${tramline}/s ÷ reference ${r.maxSustained}/s = ${figures.ratio ?? 'n/a'}.`,
       ],
     };
   } finally {
