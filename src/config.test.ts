@@ -39,9 +39,9 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: abuse limits, Redis and CORS', () => {
-  it('has generous defaults and no Redis or CORS origin', () => {
+  it('limits no tenant by default (plans are the operator’s, per tenant), and has no Redis or CORS origin', () => {
     const c = loadConfig({});
-    expect(c.rateLimit).toEqual({ perKey: 1000, perTenant: 2000, windowMs: 1000 });
+    expect(c.rateLimit).toEqual({ perKey: 0, perTenant: 0, windowMs: 1000 });
     expect(c.outboundPerTenantPerSecond).toBe(2000);
     expect([c.redisUrl, c.redisPrefix, c.corsOrigins]).toEqual([undefined, 'tramline:', []]);
   });
@@ -60,7 +60,7 @@ describe('loadConfig: abuse limits, Redis and CORS', () => {
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379/2');
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
-    expect(() => loadConfig({ TRAMLINE_RATE_LIMIT_PER_KEY: '0' })).toThrow(/TRAMLINE_RATE_LIMIT_PER_KEY/);
+    expect(() => loadConfig({ TRAMLINE_RATE_LIMIT_PER_KEY: '-1' })).toThrow(/TRAMLINE_RATE_LIMIT_PER_KEY/);
     expect(() => loadConfig({ TRAMLINE_OUTBOUND_PER_TENANT: 'lots' })).toThrow(/TRAMLINE_OUTBOUND_PER_TENANT/);
     expect(() => loadConfig({ TRAMLINE_CORS_ORIGINS: '*' })).toThrow(/TRAMLINE_CORS_ORIGINS/);
     expect(() => loadConfig({ TRAMLINE_CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/TRAMLINE_CORS_ORIGINS/);

@@ -30,7 +30,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const pgliteTemplate = path.join(dir, 'pglite-template.tar');
     fs.writeFileSync(pgliteTemplate, Buffer.from(await dump.arrayBuffer()));
     project.provide('pgliteTemplate', pgliteTemplate);
-    if (!process.env.DATABASE_URL) console.log('SKIPPED: Postgres integration suite (DATABASE_URL is unset); integration tests ran on PGlite only');
+    if (!process.env.DATABASE_URL)
+      console.log('SKIPPED: Postgres integration suite (DATABASE_URL is unset); integration tests ran on PGlite only');
     if (!process.env.REDIS_URL) console.log('SKIPPED: Redis rate-limit suite (REDIS_URL is unset)');
   }
 

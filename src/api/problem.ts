@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS, type ErrorCode, type FieldError } from '../errors.ts';
+import { AppError, codeForStatus, ERRORS, type ErrorCode, problemType, type FieldError } from '../errors.ts';
+import { SECURITY_HEADERS } from './plugins/http-hardening.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,64 +11,91 @@ declare module 'fastify' {
   }
 }
 
-/** RFC 9457 problem documents: every error the API answers has this shape. */
+/** Seconds a client is asked to wait when the database is unavailable (a restart or failover takes seconds). */
+export const UNAVAILABLE_RETRY_AFTER_S = 2;
+
+/**
+ * RFC 9457 problem documents: every error the API answers has this shape, and every one of them comes
+ * from the registry in errors.ts (status, title, public `type`), so docs/problems.md lists them all.
+ */
 export function sendProblem(
   reply: FastifyReply,
-  status: number,
-  code: string,
-  title: string,
+  code: ErrorCode,
   detail?: string,
   errors?: FieldError[],
   extra?: Record<string, unknown>,
 ): FastifyReply {
+  const { status, title } = ERRORS[code];
+  // Also on answers given before any hook ran (the router's 400 and 414), which the onRequest hook never saw.
   return reply
+    .headers(SECURITY_HEADERS)
     .code(status)
     .type('application/problem+json')
-    .send({ type: `https://tramline.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail, errors, ...extra });
+    .send({ type: problemType(code), title, status, detail, errors, ...extra });
 }
-
-const fromCode = (reply: FastifyReply, code: ErrorCode, detail?: string, errors?: FieldError[]): FastifyReply =>
-  sendProblem(reply, ERRORS[code].status, code, ERRORS[code].title, detail, errors);
 
 interface ValidationIssue {
+  keyword?: string;
   instancePath?: string;
   message?: string;
-  params?: { issue?: { path?: PropertyKey[]; message?: string } };
+  params?: { keys?: string[]; issue?: { path?: PropertyKey[]; message?: string } };
 }
 
-/** Fastify's schema errors (from the zod validator) become a list of fields. */
+/** Fastify's schema errors (from the zod validator) become a list of fields; an unknown field is named itself (body.<field>). */
 function validationErrors(err: FastifyError): FieldError[] {
   const where = (err as FastifyError & { validationContext?: string }).validationContext ?? 'body';
-  return (err.validation as ValidationIssue[]).map((v) => {
+  return (err.validation as ValidationIssue[]).flatMap((v) => {
     const path = v.params?.issue?.path?.map(String) ?? (v.instancePath ?? '').split('/').filter(Boolean);
-    return { field: [where, ...path].join('.'), message: v.params?.issue?.message ?? v.message ?? 'invalid' };
+    if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys)) {
+      return v.params.keys.map((k) => ({ field: [where, ...path, k].join('.'), message: 'unknown field' }));
+    }
+    return [{ field: [where, ...path].join('.'), message: v.params?.issue?.message ?? v.message ?? 'invalid' }];
   });
 }
 
+/** The detail of a validation problem: every field and what was wrong with it, e.g. `body.payload: required (any JSON value)`. */
+const describeFields = (errors: FieldError[]): string => errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err instanceof AppError) return sendProblem(reply, err.status, err.code, err.title, err.message, err.errors, err.extra);
-  if (err.validation) return fromCode(reply, 'VALIDATION', 'Some fields are not valid', validationErrors(err));
+  if (err instanceof AppError) {
+    if (err.code === 'UNAVAILABLE') {
+      // Nothing was committed (the database, or AWS KMS, could not be used); the client may retry the same request
+      // (publishes are idempotent by eventId). The cause, with the details the answer leaves out, goes to the log.
+      request.log.warn({ err: err.cause ?? err }, /KMS/.test(err.message) ? 'key service unavailable' : 'database unavailable');
+      reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
+    }
+    return sendProblem(reply, err.code, err.message, err.errors, err.extra);
+  }
+  if (err.validation) {
+    const errors = validationErrors(err);
+    return sendProblem(reply, 'VALIDATION', describeFields(errors), errors);
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return fromCode(reply, 'PAYLOAD_TOO_LARGE', err.message);
+      return sendProblem(reply, 'PAYLOAD_TOO_LARGE', err.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return err.statusCode === 415 ? fromCode(reply, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json') : fromCode(reply, 'VALIDATION', err.message);
+      return err.statusCode === 415
+        ? sendProblem(reply, 'UNSUPPORTED_MEDIA_TYPE', 'Send application/json')
+        : sendProblem(reply, 'VALIDATION', err.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return fromCode(reply, 'BAD_JSON', err.message);
+      return sendProblem(reply, 'BAD_JSON', err.message);
   }
   if (err instanceof SyntaxError && /prototype property/.test(err.message)) {
     // Valid JSON, refused on purpose: __proto__ / constructor.prototype keys could poison objects.
-    return fromCode(reply, 'VALIDATION', 'Keys named __proto__ or constructor.prototype are not accepted', [{ field: 'body', message: err.message }]);
+    return sendProblem(reply, 'VALIDATION', 'Keys named __proto__ or constructor.prototype are not accepted', [
+      { field: 'body', message: err.message },
+    ]);
   }
-  if (err instanceof SyntaxError) return fromCode(reply, 'BAD_JSON', err.message);
+  if (err instanceof SyntaxError) return sendProblem(reply, 'BAD_JSON', err.message);
   const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) return sendProblem(reply, status, err.code ?? 'BAD_REQUEST', 'Bad request', err.message);
+  // Another client error of the framework or a plugin: its message, under the registry code of its status.
+  if (status >= 400 && status < 500) return sendProblem(reply, codeForStatus(status), err.message);
   // Internal errors: logged with context, answered bare (no stack, no message).
   request.log.error({ err }, 'unhandled error');
   request.unhandledError = err;
-  return sendProblem(reply, 500, 'INTERNAL', 'Internal server error');
+  return sendProblem(reply, 'INTERNAL');
 }
 
 /**
@@ -77,16 +105,20 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, title, detail] =
+  const [code, detail]: [ErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time']
+      ? ['REQUEST_TIMEOUT', 'The request was not received in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request line and headers exceed the maximum size']
-        : [400, 'BAD_REQUEST', 'Bad request', 'The HTTP request is malformed'];
-  const body = JSON.stringify({ type: `https://tramline.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail });
+        ? ['HEADERS_TOO_LARGE', 'The request line and headers exceed the maximum size']
+        : ['BAD_REQUEST', 'The HTTP request is malformed'];
+  const { status, title } = ERRORS[code];
+  const body = JSON.stringify({ type: problemType(code), title, status, detail });
   if (socket.writable) {
+    const security = Object.entries(SECURITY_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${security}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);

@@ -4,12 +4,14 @@ import type { Config } from '../config.ts';
 import { BackupError, MANIFEST_FILE, type Manifest } from '../domain/backup/manifest.ts';
 import { readManifest, restoreBackup } from '../domain/backup/restore.ts';
 import { takeBackup } from '../domain/backup/snapshot.ts';
-import { createLocalKeyWrapper, type KeyWrapper } from '../domain/secrets/key-wrapper.ts';
-import { loadMasterKeys, masterKeyFile } from '../master-key.ts';
-import { DataDirLockedError, type Db } from '../store/db.ts';
-import { openStore } from '../store/open.ts';
-import { openBackupStorage } from '../storage/open.ts';
-import { VERSION } from '../version.ts';
+import type { KeyWrapper } from '../domain/secrets/key-wrapper.ts';
+import { openKeyWrapper } from '../boot/key-wrapper.ts';
+import { loadMasterKeys, masterKeyFile } from '../boot/master-key.ts';
+import { withClosers } from '../boot/closers.ts';
+import { DataDirLockedError, openDb } from '../boot/deps.ts';
+import type { Db } from '../boot/deps.ts';
+import { openBackupStorage } from '../domain/backup/storage/open.ts';
+import { VERSION } from '../boot/version.ts';
 import { progressReporter } from './progress.ts';
 
 /** `tramline backup DEST [--tenant id]`: a consistent snapshot into a folder or s3://bucket/prefix. */
@@ -17,12 +19,21 @@ export async function runBackup(config: Config, dest: string, opts: { tenant?: s
   const storage = openBackupStorage(dest, config.backup.s3);
   if (await storage.exists(MANIFEST_FILE)) throw new BackupError(`${storage.location} already holds a backup: give a new folder or prefix`);
   if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'pgdata'))) {
-    throw new BackupError(`There is no database in ${config.dataDir} (TRAMLINE_DATA_DIR) to back up; set DATABASE_URL for a Postgres server`);
+    throw new BackupError(
+      `There is no database in ${config.dataDir} (TRAMLINE_DATA_DIR) to back up; set DATABASE_URL for a Postgres server`,
+    );
   }
   const progress = progressReporter();
   const manifest = await withStore(config, 'back up', { migrate: false }, async (db) => {
     try {
-      return await takeBackup({ db, storage, tenant: opts.tenant ?? null, clock: () => new Date(), tramlineVersion: VERSION, onProgress: progress.onProgress });
+      return await takeBackup({
+        db,
+        storage,
+        tenant: opts.tenant ?? null,
+        clock: () => new Date(),
+        tramlineVersion: VERSION,
+        onProgress: progress.onProgress,
+      });
     } finally {
       progress.stop();
     }
@@ -39,7 +50,7 @@ export async function runRestore(config: Config, src: string): Promise<void> {
   const started = Date.now();
   const result = await withStore(config, 'restore into', { migrate: true }, async (db) => {
     try {
-      return await restoreBackup({ db, storage, keys: targetKeys(config), onProgress: progress.onProgress });
+      return await restoreBackup({ db, storage, keys: await targetKeys(config), onProgress: progress.onProgress });
     } finally {
       progress.stop();
     }
@@ -51,34 +62,31 @@ export async function runRestore(config: Config, src: string): Promise<void> {
 }
 
 /**
- * The target's master keys, without creating one: on a new embedded data folder, a key generated
- * now could never open the backup's secrets.
+ * The target's master keys (and KMS keys, when configured), without creating a master key: on a new
+ * embedded data folder, a key generated now could never open the backup's secrets.
  */
-function targetKeys(config: Config): KeyWrapper | null {
-  if (!config.masterKey && (config.databaseUrl || !fs.existsSync(masterKeyFile(config.dataDir)))) return null;
-  const k = loadMasterKeys(config);
-  return createLocalKeyWrapper(k.keys, k.current);
+async function targetKeys(config: Config): Promise<KeyWrapper | null> {
+  const noMasterKey = !config.masterKey && (config.databaseUrl || !fs.existsSync(masterKeyFile(config.dataDir)));
+  if (noMasterKey && !config.kms) return null;
+  return (await openKeyWrapper(config, noMasterKey ? null : loadMasterKeys(config))).wrapper;
 }
 
-async function withStore<T>(config: Config, verb: string, opts: { migrate: boolean }, fn: (db: Db) => Promise<T>): Promise<T> {
-  let opened: Awaited<ReturnType<typeof openStore>>;
-  try {
-    opened = await openStore(config, opts);
-  } catch (err) {
-    if (err instanceof DataDirLockedError) {
-      throw new BackupError(
-        `Cannot ${verb} ${config.dataDir} while a gateway has it open: ${err.message} ` +
-          `Stop the gateway, then run this again; or, to back up a running gateway, let its scheduler role take backups (TRAMLINE_BACKUP_DEST).`,
-      );
+function withStore<T>(config: Config, verb: string, opts: { migrate: boolean }, fn: (db: Db) => Promise<T>): Promise<T> {
+  return withClosers(async (closers) => {
+    let db: Db;
+    try {
+      ({ db } = await openDb(config, closers, opts));
+    } catch (err) {
+      if (err instanceof DataDirLockedError) {
+        throw new BackupError(
+          `Cannot ${verb} ${config.dataDir} while a gateway has it open: ${err.message} ` +
+            `Stop the gateway, then run this again; or, to back up a running gateway, let its scheduler role take backups (TRAMLINE_BACKUP_DEST).`,
+        );
+      }
+      throw err;
     }
-    throw err;
-  }
-  try {
-    return await fn(opened.db);
-  } finally {
-    await opened.db.close();
-    opened.release();
-  }
+    return fn(db);
+  });
 }
 
 function summary(m: Manifest): string {

@@ -1,9 +1,11 @@
 import type { Config } from '../config.ts';
-import { openStore } from '../store/open.ts';
+import { withClosers } from '../boot/closers.ts';
+import { openDb } from '../boot/deps.ts';
+import { explainDatabaseError } from './db-errors.ts';
 
 export async function runMigrate(config: Config): Promise<void> {
-  const { db, release, applied } = await openStore(config);
-  await db.close();
-  release();
+  const { applied } = await withClosers((closers) => openDb(config, closers)).catch((err: unknown) => {
+    throw explainDatabaseError(err, config.databaseUrl);
+  });
   process.stdout.write(applied.length > 0 ? `Applied: ${applied.join(', ')}\n` : 'Already up to date\n');
 }

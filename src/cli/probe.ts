@@ -1,8 +1,7 @@
 // `tramline probe`: a synthetic check of a live deployment (the logic is in src/probe/).
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../domain/durations.ts';
 import { parseHostPort, parseHttpUrl, type ProbeOptions } from '../probe/options.ts';
-import { probeLoop, probeOnce } from '../probe/service.ts';
 
 const arg =
   <T>(parse: (v: string) => T) =>
@@ -19,6 +18,10 @@ const positiveDuration = arg((v) => {
   if (ms < 1) throw new Error('must be more than 0');
   return ms;
 });
+
+/** Parsed like the value given, but `--help` shows the default as written (not as a JSON object). */
+const hostPortOption = (flags: string, description: string, fallback: string): Option =>
+  new Option(flags, description).argParser(arg(parseHostPort)).default(parseHostPort(fallback), fallback);
 
 interface Flags {
   url: string;
@@ -41,23 +44,28 @@ const STOP_GRACE_MS = 10_000;
 export function registerProbeCommand(program: Command): void {
   program
     .command('probe')
-    .description('Synthetic check: publish to a probe endpoint served here, await the signed delivery, read it back (and in a browser)')
+    .description(
+      'Synthetic check: publish to a probe endpoint served here, await the signed delivery, read it back, and find it in the dashboard (Chromium)',
+    )
     .requiredOption('--url <url>', 'the gateway base URL', arg(parseHttpUrl))
     .option('--token <key>', 'a tenant API key with the admin scope (env TRAMLINE_PROBE_TOKEN)')
     .option('--consumer <uid>', "uid of the probe's consumer on the tenant (one per probe instance)", 'tramline-probe')
-    .option('--listen <host:port>', 'where the probe receives webhooks', arg(parseHostPort), parseHostPort('127.0.0.1:0'))
+    .addOption(hostPortOption('--listen <host:port>', 'where the probe receives webhooks', '127.0.0.1:0'))
     .option('--public-url <url>', 'the receiver as the gateway reaches it (default: the --listen address)', arg(parseHttpUrl))
     .option('--once', 'run once, print the summary and exit (0: every step passed)')
-    .option('--interval <duration>', 'loop mode: time between runs', positiveDuration, parseDuration('60s'))
-    .option('--timeout <duration>', 'limit for each step', positiveDuration, parseDuration('30s'))
+    .addOption(
+      new Option('--interval <duration>', 'loop mode: time between runs').argParser(positiveDuration).default(parseDuration('60s'), '60s'),
+    )
+    .addOption(new Option('--timeout <duration>', 'limit for each step').argParser(positiveDuration).default(parseDuration('30s'), '30s'))
     .option('--json', 'print each run as one JSON line')
-    .option('--metrics-listen <host:port>', 'loop mode: where /metrics is served', arg(parseHostPort), parseHostPort('0.0.0.0:9465'))
+    .addOption(hostPortOption('--metrics-listen <host:port>', 'loop mode: where /metrics is served', '0.0.0.0:9465'))
     .option('--pushgateway <url>', 'push the metrics to this Prometheus Pushgateway instead of serving them', arg(parseHttpUrl))
     .option('--no-browser', 'skip the browser step')
     .action(async (f: Flags) => {
       const token = f.token ?? process.env.TRAMLINE_PROBE_TOKEN;
       if (!token) throw new Error('probe: pass --token or set TRAMLINE_PROBE_TOKEN');
-      if (!/^[A-Za-z0-9_.:~-]{1,256}$/.test(f.consumer)) throw new Error('probe: --consumer may contain letters, digits and _ . : ~ - only');
+      if (!/^[A-Za-z0-9_.:~-]{1,256}$/.test(f.consumer))
+        throw new Error('probe: --consumer may contain letters, digits and _ . : ~ - only');
       const o: ProbeOptions = {
         url: f.url,
         token,
@@ -72,6 +80,7 @@ export function registerProbeCommand(program: Command): void {
         pushgateway: f.pushgateway,
         chromiumPath: f.browser ? process.env.CHROMIUM_PATH || '/usr/bin/chromium' : null,
       };
+      const { probeLoop, probeOnce } = await import('../probe/service.ts');
       if (o.once) process.exit(await probeOnce(o));
       const stop = new Promise<void>((resolve) => {
         let signals = 0;

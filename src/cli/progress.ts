@@ -9,7 +9,13 @@ export function progressReporter(out: NodeJS.WriteStream = process.stderr): { on
   const unit = (p: BackupProgress): string => (p.phase === 'verify' ? 'bytes' : 'rows');
   if (out.isTTY) {
     const multi = new cliProgress.MultiBar(
-      { stream: out, format: '{phase} {table} [{bar}] {percentage}% | {done}/{all} {unit}', hideCursor: true, clearOnComplete: false, autopadding: true },
+      {
+        stream: out,
+        format: '{phase} {table} [{bar}] {percentage}% | {done}/{all} {unit}',
+        hideCursor: true,
+        clearOnComplete: false,
+        autopadding: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     const bars = new Map<string, cliProgress.SingleBar>();
@@ -18,7 +24,13 @@ export function progressReporter(out: NodeJS.WriteStream = process.stderr): { on
         const id = `${p.phase}:${p.table}`;
         let bar = bars.get(id);
         if (!bar) {
-          bar = multi.create(Math.max(p.total, 1), 0, { phase: p.phase.padEnd(7), table: p.table.padEnd(12), unit: unit(p), done: 0, all: p.total });
+          bar = multi.create(Math.max(p.total, 1), 0, {
+            phase: p.phase.padEnd(7),
+            table: p.table.padEnd(12),
+            unit: unit(p),
+            done: 0,
+            all: p.total,
+          });
           bars.set(id, bar);
         }
         // An empty table is complete at once: its bar runs 0 of 1 → 1 of 1 while the label says 0/0.

@@ -211,12 +211,21 @@ describe('guardedLookup', () => {
     });
 
   it('refuses when any address in the answer is refused', async () => {
-    const [err] = await run([{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.1', family: 4 }], true);
+    const [err] = await run(
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.1', family: 4 },
+      ],
+      true,
+    );
     expect((err as NodeJS.ErrnoException).code).toBe('ERR_EGRESS_REFUSED');
   });
 
   it('supports the all:true and single-address callback forms', async () => {
-    const answer = [{ address: '2606:4700::1111', family: 6 }, { address: '93.184.216.34', family: 4 }];
+    const answer = [
+      { address: '2606:4700::1111', family: 6 },
+      { address: '93.184.216.34', family: 4 },
+    ];
     expect(await run(answer, true)).toEqual([null, answer]);
     expect(await run(answer, false)).toEqual([null, '2606:4700::1111', 6]);
   });
@@ -230,9 +239,18 @@ describe('guardedLookup', () => {
 describe('parseRetryAfter', () => {
   const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
   it.each([
-    [undefined, null], ['', null], ['120', 120_000], ['0', 0], ['-1', null], ['1.5', null], ['soon', null],
-    ['Wed, 21 Oct 2015 07:28:30 GMT', 30_000], ['Wednesday, 21-Oct-15 07:28:30 GMT', 30_000],
-    ['Wed Oct 21 07:28:30 2015', 30_000], ['Wed, 21 Oct 2015 07:00:00 GMT', 0], [['5', '9'], 5000],
+    [undefined, null],
+    ['', null],
+    ['120', 120_000],
+    ['0', 0],
+    ['-1', null],
+    ['1.5', null],
+    ['soon', null],
+    ['Wed, 21 Oct 2015 07:28:30 GMT', 30_000],
+    ['Wednesday, 21-Oct-15 07:28:30 GMT', 30_000],
+    ['Wed Oct 21 07:28:30 2015', 30_000],
+    ['Wed, 21 Oct 2015 07:00:00 GMT', 0],
+    [['5', '9'], 5000],
   ] as const)('%j → %j', (v, want) => {
     expect(parseRetryAfter(v as string | string[] | undefined, now)).toBe(want);
   });

@@ -16,8 +16,7 @@ export interface HttpClientOptions {
   connectionsPerOrigin?: number;
 }
 
-export type SendErrorCode =
-  'egress_refused' | 'timeout' | 'connect_failed' | 'dns_failed' | 'tls' | 'invalid_url' | 'network';
+export type SendErrorCode = 'egress_refused' | 'timeout' | 'connect_failed' | 'dns_failed' | 'tls' | 'invalid_url' | 'network';
 
 export type SendResult =
   | { kind: 'response'; status: number; retryAfterMs: number | null; excerpt: string; durationMs: number }
@@ -70,7 +69,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs = Da
   // lenient (`Date.parse('1.5')` is a date), so require the shape first.
   let at: number;
   if (/^[a-z]{3,9}, \d{2}[ -][a-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$/i.test(v)) at = Date.parse(v);
-  else if (/^[a-z]{3} [a-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/i.test(v)) at = Date.parse(`${v} GMT`); // asctime is UTC
+  else if (/^[a-z]{3} [a-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/i.test(v))
+    at = Date.parse(`${v} GMT`); // asctime is UTC
   else return null;
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
@@ -93,6 +93,8 @@ function classify(err: unknown): { code: SendErrorCode; message: string } {
   return { code: 'network', message: code ? `${code}: ${message}` : message };
 }
 
+// Longer than 80 lines on purpose: one closure over the connection pool and the guarded lookup, whose one
+// `post` reads top to bottom as the attempt happens (connect, send, cap the response, classify the failure).
 export function createHttpClient(opts: HttpClientOptions, now: () => number = performance.now.bind(performance)): HttpClient {
   const maxExcerpt = opts.maxExcerptBytes ?? 4096;
   const baseConnect = buildConnector({

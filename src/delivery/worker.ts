@@ -1,20 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
-import { newId } from '../store/ids.ts';
 import { DELIVERY_CHANNEL } from '../store/deliveries.ts';
-import { disableEndpoint } from '../store/endpoints.ts';
-import { insertAudit } from '../store/audit-log.ts';
 import * as queue from '../store/queue.ts';
-import { decide, describeResult, isSuccess, type AttemptResult, type Decision } from '../domain/delivery-policy.ts';
-import { buildWebhook, signingSecrets } from '../domain/webhook.ts';
-import type { HttpClient, SendResult } from './http-client.ts';
-import { createOutboundCap } from './outbound-cap.ts';
-import { withOpenCache } from './secret-cache.ts';
-import { openHeaders, secretAad, type TenantCipher } from '../domain/secrets/tenant-cipher.ts';
-import { statusClassOf, type AttemptOutcome, type Metrics, type StatusClass } from '../telemetry/metrics.ts';
+import type { Decision } from '../domain/delivery-policy.ts';
+import type { TenantCipher } from '../domain/secrets/tenant-cipher.ts';
+import type { AttemptOutcome, Metrics } from '../telemetry/metrics.ts';
 import type { ErrorReporter } from '../telemetry/errors.ts';
-import { withDeliverSpan } from '../telemetry/tracing.ts';
+import type { HttpClient } from './http-client.ts';
+import { createFairShare, type FairShare } from './fair-share.ts';
+import { intervalMs, PACE_HORIZON_MS, paceRule, toleranceMs, type Pacer } from '../domain/pacing.ts';
+import { FAST_ANSWER_MS, SLOW_ANSWER_MS, type HealthPolicy } from '../domain/endpoint-health.ts';
+import { createDbClock, type DbClock } from './db-clock.ts';
+import { createPace, type Paced } from './pace.ts';
+import { createWakeup, type Wakeup } from './wakeup.ts';
+import { withOpenCache } from './secret-cache.ts';
+import { createLeaseReaper } from './lease-reaper.ts';
+import { prepare } from './prepare.ts';
+import { send } from './send.ts';
+import { decide, type Verdict } from './decide.ts';
+import { createRecorder, type RecordOutcome } from './record.ts';
 
 export interface WorkerOptions {
   db: Db;
@@ -24,12 +29,19 @@ export interface WorkerOptions {
   /** Identifies this worker's leases. */
   owner: string;
   concurrency: number;
+  /** An endpoint's window to start with (fleet-wide, in the claim). */
   endpointConcurrency: number;
+  /** What a fast, saturated endpoint's window grows to; absent: endpointConcurrency (no growth). */
+  endpointConcurrencyMax?: number;
   leaseMs: number;
   pollIntervalMs: number;
   retryScheduleMs: readonly number[];
-  /** Outbound requests per second per tenant in this process; over it, claims are handed back with a delay (see outbound-cap.ts). */
+  /** Outbound requests per second per tenant, fleet-wide; over it, claims are handed back due at their slot (pace.ts). */
   outboundPerTenantPerSecond?: number;
+  /** Where rate-limit slots are reserved when not Postgres (Redis: pacers.ts); absent, they are reserved with the claim itself. */
+  pacer?: Pacer;
+  /** Back-off, breaker and operational events (domain/endpoint-health.ts); the window's bounds come from the concurrencies. */
+  health?: BreakerPolicy;
   clock?: () => number;
   random?: () => number;
   /** Largest claim per round trip. */
@@ -44,18 +56,6 @@ export interface WorkerOptions {
   errors?: ErrorReporter;
 }
 
-const OUTCOME_OF: Record<Decision['state'], AttemptOutcome> = { succeeded: 'success', pending: 'retry', failed: 'failed' };
-
-/** The status class of an attempt for metrics: the HTTP class, or what went wrong before there was one. */
-const classOf = (sent: SendResult): StatusClass =>
-  sent.kind === 'response'
-    ? statusClassOf(sent.status)
-    : sent.code === 'egress_refused' || sent.code === 'invalid_url'
-      ? 'refused'
-      : sent.code === 'timeout'
-        ? 'timeout'
-        : 'network';
-
 export interface Worker {
   start(): Promise<void>;
   /** Stops claiming, lets in-flight deliveries finish until the deadline, hands back the rest. */
@@ -63,266 +63,312 @@ export interface Worker {
   readonly inFlight: number;
 }
 
+/** Back-off and breaker defaults when the caller passes none (the configuration's defaults: src/config.ts). */
+type BreakerPolicy = Omit<HealthPolicy, 'baseInFlight' | 'maxInFlight' | 'fastAnswerMs' | 'slowAnswerMs'>;
+export const DEFAULT_HEALTH: BreakerPolicy = {
+  decreaseEveryMs: 1_000,
+  pauseBaseMs: 1_000,
+  maxPauseMs: 60_000,
+  disableAfterMs: 5 * 24 * 3_600_000,
+  disableAfterMessages: 0,
+  failingEventAfterAttempts: 4,
+};
+
+const OUTCOME_OF: Record<Decision['state'], AttemptOutcome> = { succeeded: 'success', pending: 'retry', failed: 'failed' };
+
+/** What the loop and the stages share. */
+interface Ctx {
+  o: WorkerOptions;
+  clock: () => number;
+  random: () => number;
+  cipher: TenantCipher;
+  pace: ReturnType<typeof createPace>;
+  /** Rate-limit slots reserved within the claim (Postgres); null when a pacer (Redis) takes them after it. */
+  claimPacing: queue.ClaimPacing | null;
+  fair: FairShare;
+  record: RecordOutcome;
+  reap: () => Promise<number>;
+  wakeup: Wakeup;
+  inFlight: Map<string, AbortController>;
+  state: { running: boolean; stopping: boolean; lastReap: number; lastClaimReport: number; headCursor: string };
+  dbClock: DbClock;
+}
+
 /**
- * Claim → send → record. Claims run in batches under a lease; a NOTIFY from a publish wakes
- * the loop at once and a poll timer covers lost notifications and retries coming due.
- * Expired leases (a worker that died) are reaped here too, so any worker recovers them.
+ * Claim → for each delivery: prepare → send → decide → record (one file per stage, each with a typed result).
+ * Claims run in batches under a lease; a NOTIFY from a publish wakes the loop at once and a poll timer covers
+ * lost notifications and retries coming due. Expired leases (a worker that died) are reaped here too, so any
+ * worker recovers them.
  */
 export function createWorker(o: WorkerOptions): Worker {
-  const clock = o.clock ?? Date.now;
-  const random = o.random ?? Math.random;
-  const batchSize = o.batchSize ?? 50;
-  const pacing = o.claimPacingMs ?? 5;
-  const cipher = withOpenCache(o.cipher);
-  const outbound = o.outboundPerTenantPerSecond ? createOutboundCap(o.outboundPerTenantPerSecond) : null;
-  const inFlight = new Map<string, AbortController>();
-  let running = false;
-  let stopping = false;
+  const dbClock = createDbClock(o.db, o.clock ?? Date.now);
+  const clock = dbClock.now;
+  const ctx: Ctx = {
+    o,
+    clock,
+    random: o.random ?? Math.random,
+    cipher: withOpenCache(o.cipher),
+    pace: createPace(o.pacer ?? null, o.outboundPerTenantPerSecond ?? null, clock),
+    claimPacing: o.pacer
+      ? null
+      : {
+          tenant: o.outboundPerTenantPerSecond
+            ? {
+                intervalMs: intervalMs(paceRule(o.outboundPerTenantPerSecond)),
+                toleranceMs: toleranceMs(paceRule(o.outboundPerTenantPerSecond)),
+              }
+            : null,
+          horizonMs: PACE_HORIZON_MS,
+        },
+    fair: createFairShare(o.concurrency, o.endpointConcurrency),
+    record: createRecorder({
+      db: o.db,
+      owner: o.owner,
+      metrics: o.metrics,
+      clock,
+      rules: {
+        clock,
+        health: {
+          ...(o.health ?? DEFAULT_HEALTH),
+          baseInFlight: o.endpointConcurrency,
+          maxInFlight: Math.max(o.endpointConcurrency, o.endpointConcurrencyMax ?? o.endpointConcurrency),
+          fastAnswerMs: FAST_ANSWER_MS,
+          slowAnswerMs: SLOW_ANSWER_MS,
+        },
+      },
+    }),
+    reap: createLeaseReaper({ db: o.db, log: o.log, metrics: o.metrics }),
+    wakeup: createWakeup(),
+    inFlight: new Map(),
+    state: { running: false, stopping: false, lastReap: 0, lastClaimReport: -Infinity, headCursor: '' },
+    dbClock,
+  };
+  o.metrics?.setLeasesHeld(() => ctx.inFlight.size);
   let loopDone: Promise<void> = Promise.resolve();
   let unlisten: (() => Promise<void>) | undefined;
-  let kick: (() => void) | undefined;
-  // A wake-up that came while the loop was busy claiming is kept, not lost.
-  let woken = false;
-  let lastReap = 0;
-  let lastClaimReport = -Infinity;
-  o.metrics?.setLeasesHeld(() => inFlight.size);
-
-  const wake = (): void => {
-    if (kick) kick();
-    else woken = true;
-  };
-
-  function waitForWork(ms: number): Promise<void> {
-    if (woken) {
-      woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        kick = undefined;
-        woken = false;
-        resolve();
-      }
-      kick = done;
-    });
-  }
-
-  async function deliver(d: queue.ClaimedDelivery, signal: AbortSignal): Promise<void> {
-    const now = clock();
-    const aad = secretAad(d.endpointId);
-    const secret = await cipher.open(d.tenantId, d.secret, aad);
-    const previous = d.previousSecret === null ? null : await cipher.open(d.tenantId, d.previousSecret, aad);
-    const { headers, body } = buildWebhook({
-      messageId: d.messageId,
-      eventType: d.eventType,
-      payload: d.payload,
-      messageCreatedAt: d.messageCreatedAt,
-      secrets: signingSecrets(secret, previous, d.previousSecretExpiresAt, now),
-      customHeaders: await openHeaders(cipher, d.tenantId, d.endpointId, d.headers),
-      nowMs: now,
-    });
-    const sent = await withDeliverSpan(
-      { tenantId: d.tenantId, messageId: d.messageId, endpointId: d.endpointId, deliveryId: d.id, attempt: d.attempts + 1, traceparent: d.traceparent },
-      async (span) => {
-        const r = await o.http.post(d.url, headers, body, signal);
-        if (r.kind === 'response') span.setAttribute('http.response.status_code', r.status);
-        else span.setAttribute('error.type', r.code);
-        return r;
-      },
-    );
-    if (stopping && signal.aborted) return; // shutdown cut it short: the lease is handed back, not failed
-    const result: AttemptResult =
-      sent.kind === 'response'
-        ? { kind: 'response', status: sent.status, retryAfterMs: sent.retryAfterMs }
-        : { kind: 'error', code: sent.code, message: sent.message };
-    const decision = decide({ result, attemptsInRound: d.attempts - d.roundStart + 1, scheduleMs: o.retryScheduleMs, random });
-    const attempt: queue.AttemptRecord = {
-      id: newId('atm'),
-      tenantId: d.tenantId,
-      deliveryId: d.id,
-      messageId: d.messageId,
-      endpointId: d.endpointId,
-      attempt: d.attempts + 1,
-      outcome: isSuccess(result) ? 'succeeded' : 'failed',
-      statusCode: sent.kind === 'response' ? sent.status : null,
-      error: describeResult(result),
-      responseBody: sent.kind === 'response' ? sent.excerpt : null,
-      startedAt: new Date(now),
-      durationMs: Math.round(sent.durationMs),
-    };
-    o.metrics?.attempt(d.tenantId, OUTCOME_OF[decision.state], classOf(sent), sent.durationMs / 1000);
-    await record({ attempt, decision, endpointId: d.endpointId, createdAtMs: d.messageCreatedAt.getTime() });
-    if (o.log.isLevelEnabled('debug')) {
-      o.log.debug(
-        {
-          tenantId: d.tenantId,
-          consumerId: d.consumerId,
-          endpointId: d.endpointId,
-          messageId: d.messageId,
-          deliveryId: d.id,
-          attempt: attempt.attempt,
-          state: decision.state,
-          status: attempt.statusCode,
-          durationMs: attempt.durationMs,
-        },
-        'delivery attempt',
-      );
-    }
-  }
-
-  // Outcomes are written in batches: whatever finished while the previous batch was being written
-  // goes in the next one, one transaction per tenant (under that tenant's role, through RLS).
-  interface Outcome {
-    attempt: queue.AttemptRecord;
-    decision: Decision;
-    endpointId: string;
-    /** The message's created time (publish → delivered latency). */
-    createdAtMs: number;
-  }
-  let pending: Array<{ o: Outcome; done: (err?: unknown) => void }> = [];
-  let flushing = false;
-
-  function record(outcome: Outcome): Promise<void> {
-    return new Promise((resolve, reject) => {
-      pending.push({ o: outcome, done: (err) => (err ? reject(err) : resolve()) });
-      if (!flushing) void flush();
-    });
-  }
-
-  async function flush(): Promise<void> {
-    flushing = true;
-    while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
-      const byTenant = new Map<string, typeof batch>();
-      for (const item of batch) {
-        const list = byTenant.get(item.o.attempt.tenantId) ?? [];
-        list.push(item);
-        byTenant.set(item.o.attempt.tenantId, list);
-      }
-      await Promise.all(
-        [...byTenant].map(async ([tenantId, items]) => {
-          try {
-            const moved = await o.db.tenant(tenantId, async (q) => {
-              const moved = await queue.completeMany(q, o.owner, items.map((i) => ({ attempt: i.o.attempt, next: i.o.decision })));
-              for (const { o: x } of items) {
-                if (x.decision.state === 'failed' && x.decision.disableEndpoint && moved.has(x.attempt.deliveryId)) {
-                  await disableEndpoint(q, x.endpointId, x.decision.disableEndpoint);
-                  await insertAudit(q, { tenantId, actor: 'system', action: 'endpoint.disable', target: x.endpointId });
-                }
-              }
-              return moved;
-            });
-            if (o.metrics) observeCommitted(o.metrics, tenantId, items, moved);
-            for (const i of items) i.done();
-          } catch (err) {
-            for (const i of items) i.done(err);
-          }
-        }),
-      );
-    }
-    flushing = false;
-  }
-
-  /** Latency once per delivered delivery (one whose lease was taken over counts where it was moved), and disabled endpoints. */
-  function observeCommitted(m: Metrics, tenantId: string, items: ReadonlyArray<{ o: Outcome }>, moved: Set<string>): void {
-    const now = clock();
-    for (const { o: x } of items) {
-      if (!moved.has(x.attempt.deliveryId)) continue;
-      if (x.decision.state === 'succeeded') m.delivered(tenantId, (now - x.createdAtMs) / 1000);
-      else if (x.decision.state === 'failed' && x.decision.disableEndpoint) m.endpointDisabled(x.attempt.statusCode === 410 ? 'gone' : 'failing');
-    }
-  }
-
-  function run(d: queue.ClaimedDelivery): void {
-    const controller = new AbortController();
-    inFlight.set(d.id, controller);
-    deliver(d, controller.signal)
-      .catch((err: unknown) => {
-        // The outcome could not be recorded: the lease expires and another attempt follows (at-least-once).
-        o.log.error({ err, tenantId: d.tenantId, endpointId: d.endpointId, messageId: d.messageId, deliveryId: d.id }, 'could not record a delivery attempt');
-        o.errors?.capture(err, { component: 'worker', tenantId: d.tenantId });
-      })
-      .finally(() => {
-        inFlight.delete(d.id);
-        wake();
-      });
-  }
-
-  async function reapIfDue(): Promise<void> {
-    const now = clock();
-    if (now - lastReap < Math.max(1000, o.pollIntervalMs * 5)) return;
-    lastReap = now;
-    const n = await o.db.system((q) => queue.reapExpiredLeases(q));
-    o.metrics?.leasesExpired(n);
-    if (n > 0) o.log.warn({ count: n }, 'took over deliveries whose lease expired');
-  }
-
-  async function loop(): Promise<void> {
-    while (running) {
-      const free = o.concurrency - inFlight.size;
-      if (free <= 0) {
-        await waitForWork(o.pollIntervalMs);
-        continue;
-      }
-      const limit = Math.min(free, batchSize);
-      let claimed: queue.ClaimedDelivery[];
-      try {
-        await reapIfDue();
-        claimed = await o.db.system((q) =>
-          queue.claimDue(q, { limit, perEndpoint: o.endpointConcurrency, leaseMs: o.leaseMs, owner: o.owner }),
-        );
-      } catch (err) {
-        if (!running) break;
-        o.log.error({ err }, 'claiming deliveries failed; retrying');
-        // The loop retries every poll interval while the database is away: one report a minute is enough.
-        if (clock() - lastClaimReport >= 60_000) {
-          lastClaimReport = clock();
-          o.errors?.capture(err, { component: 'worker' });
-        }
-        await sleep(o.pollIntervalMs);
-        continue;
-      }
-      const { send, later } = outbound ? outbound.split(claimed, clock()) : { send: claimed, later: [] };
-      for (const d of send) run(d);
-      if (later.length > 0) {
-        // Over the tenant's outbound cap: not attempted, handed back due later (a failure here only
-        // leaves the leases to expire and be reaped: the deliveries are late, not lost).
-        await o.db.system((q) => queue.postponeLeases(q, o.owner, later)).catch((err: unknown) => o.log.error({ err }, 'could not hand back capped deliveries'));
-      }
-      if (claimed.length < limit) {
-        await sleep(pacing);
-        await waitForWork(o.pollIntervalMs);
-      }
-    }
-  }
-
   return {
     get inFlight() {
-      return inFlight.size;
+      return ctx.inFlight.size;
     },
     async start() {
-      running = true;
-      unlisten = await o.db.listen(DELIVERY_CHANNEL, wake);
-      loopDone = loop();
+      ctx.state.running = true;
+      unlisten = await o.db.listen(DELIVERY_CHANNEL, ctx.wakeup.wake);
+      loopDone = claimLoop(ctx);
     },
     async stop(deadlineMs) {
-      running = false;
-      wake();
-      await loopDone;
+      ctx.state.running = false;
+      ctx.wakeup.wake();
+      // A claim stuck on an unreachable database must not hold the shutdown past its deadline; if it
+      // returns later, the loop hands what it claimed straight back (see claimLoop).
+      const cut = new AbortController();
+      await Promise.race([loopDone, sleep(deadlineMs, undefined, { signal: cut.signal }).catch(() => {})]);
+      cut.abort();
       await unlisten?.().catch(() => {});
-      const deadline = clock() + deadlineMs;
-      while (inFlight.size > 0 && clock() < deadline) await sleep(50);
-      if (inFlight.size > 0) {
-        stopping = true;
-        const ids = [...inFlight.keys()];
-        for (const c of inFlight.values()) c.abort();
-        const released = await o.db.system((q) => queue.releaseLeases(q, o.owner, ids));
-        o.log.warn({ released }, 'shutdown deadline reached: handed unfinished deliveries back');
-        while (inFlight.size > 0) await sleep(10);
-      }
+      await drain(ctx, deadlineMs);
     },
   };
+}
+
+async function claimLoop(ctx: Ctx): Promise<void> {
+  const { o } = ctx;
+  const batchSize = o.batchSize ?? 50;
+  const pacing = o.claimPacingMs ?? 5;
+  while (ctx.state.running) {
+    const free = o.concurrency - ctx.inFlight.size;
+    if (free <= 0) {
+      await ctx.wakeup.wait(o.pollIntervalMs);
+      continue;
+    }
+    const limit = Math.min(free, batchSize);
+    const got = await claim(ctx, limit);
+    const claimed = got?.claimed ?? null;
+    if (!ctx.state.running) {
+      // Stopped while claiming: nothing more starts; what was just leased is due again at once.
+      if (claimed && claimed.length > 0) {
+        const ids = claimed.map((d) => d.id);
+        await o.db.system((q) => queue.releaseLeases(q, o.owner, ids)).catch(() => {});
+      }
+      break;
+    }
+    if (claimed === null) {
+      await sleep(o.pollIntervalMs);
+      continue;
+    }
+    // A tenant's share may have filled since the claim skipped it: the excess goes back, due at once.
+    const { take, giveBack } = ctx.fair.admit(claimed);
+    const later = giveBack.map((d) => ({ id: d.id, delayMs: 0 }));
+    // Rate limits (the endpoint's, the tenant's outbound cap), fleet-wide: each sent at its slot, or handed back.
+    const paced = await pace(ctx, take, got!.reservations);
+    for (const { d, waitMs, lateAtMs } of paced.send) run(ctx, d, waitMs, lateAtMs);
+    later.push(...paced.later);
+    if (later.length > 0) {
+      // Not attempted, handed back due later (a failure here only leaves the leases to expire and be
+      // reaped: the deliveries are late, not lost).
+      await o.db
+        .system((q) => queue.postponeLeases(q, o.owner, later))
+        .catch((err: unknown) => o.log.error({ err }, 'could not hand back paced deliveries'));
+    }
+    if (claimed.length < limit) {
+      await sleep(pacing);
+      await ctx.wakeup.wait(o.pollIntervalMs);
+    }
+  }
+}
+
+/**
+ * The pacing stage; a failure to reserve (database or Redis away) sends nothing: the claimed deliveries are
+ * handed back due after a poll interval. The fair share forgets what is not sent.
+ */
+async function pace(
+  ctx: Ctx,
+  take: queue.ClaimedDelivery[],
+  reserved: queue.ClaimReservations | null,
+): Promise<Paced<queue.ClaimedDelivery>> {
+  let paced: Paced<queue.ClaimedDelivery>;
+  try {
+    paced = await ctx.pace(take, reserved ?? undefined);
+  } catch (err) {
+    ctx.o.log.error({ err }, 'could not reserve rate-limit slots; handing the claim back');
+    paced = { send: [], later: take.map((d) => ({ id: d.id, delayMs: ctx.o.pollIntervalMs })) };
+  }
+  if (paced.later.length > 0) {
+    const tenantOf = new Map(take.map((d) => [d.id, d.tenantId]));
+    for (const x of paced.later) ctx.fair.finished(tenantOf.get(x.id)!);
+  }
+  return paced;
+}
+
+/**
+ * Reaps expired leases when due, then claims (with Postgres pacing, reserving the claimed deliveries'
+ * rate-limit slots in the same round trip); null when the database failed (logged, reported once a minute).
+ */
+async function claim(
+  ctx: Ctx,
+  limit: number,
+): Promise<{ claimed: queue.ClaimedDelivery[]; reservations: queue.ClaimReservations | null } | null> {
+  const { o } = ctx;
+  try {
+    await ctx.dbClock.sync();
+    const now = ctx.clock();
+    if (now - ctx.state.lastReap >= Math.max(1000, o.pollIntervalMs * 5)) {
+      ctx.state.lastReap = now;
+      await ctx.reap();
+    }
+    const skipTenants = ctx.fair.full();
+    const got = await o.db.system(
+      (q) =>
+        queue.claimAndPace(q, {
+          limit,
+          tenantRoom: ctx.fair.room(),
+          perEndpoint: o.endpointConcurrency,
+          perEndpointMax: Math.max(o.endpointConcurrency, o.endpointConcurrencyMax ?? o.endpointConcurrency),
+          leaseMs: o.leaseMs,
+          owner: o.owner,
+          skipTenants,
+          pacing: ctx.claimPacing,
+          headCursor: ctx.state.headCursor,
+        }),
+      queue.CLAIM_TX,
+    );
+    if (got.headCursor !== null) ctx.state.headCursor = got.headCursor;
+    return { claimed: got.claimed, reservations: ctx.claimPacing ? got.reservations : null };
+  } catch (err) {
+    if (!ctx.state.running) return null;
+    o.log.error({ err }, 'claiming deliveries failed; retrying');
+    // The loop retries every poll interval while the database is away: one report a minute is enough.
+    if (ctx.clock() - ctx.state.lastClaimReport >= 60_000) {
+      ctx.state.lastClaimReport = ctx.clock();
+      o.errors?.capture(err, { component: 'worker' });
+    }
+    return null;
+  }
+}
+
+function run(ctx: Ctx, d: queue.ClaimedDelivery, waitMs: number, lateAtMs: number): void {
+  const controller = new AbortController();
+  ctx.inFlight.set(d.id, controller);
+  deliver(ctx, d, waitMs, lateAtMs, controller.signal)
+    .catch((err: unknown) => {
+      // The outcome could not be recorded: the lease expires and another attempt follows (at-least-once).
+      ctx.o.log.error(
+        { err, tenantId: d.tenantId, endpointId: d.endpointId, messageId: d.messageId, deliveryId: d.id },
+        'could not record a delivery attempt',
+      );
+      ctx.o.errors?.capture(err, { component: 'worker', tenantId: d.tenantId });
+    })
+    .finally(() => {
+      ctx.inFlight.delete(d.id);
+      ctx.fair.finished(d.tenantId);
+      ctx.wakeup.wake();
+    });
+}
+
+/** One delivery attempt, stage by stage, at its rate-limit slot (`waitMs` from now, within the lease). */
+async function deliver(ctx: Ctx, d: queue.ClaimedDelivery, waitMs: number, lateAtMs: number, signal: AbortSignal): Promise<void> {
+  if (waitMs > 0) {
+    const waited = await sleep(waitMs, true, { signal }).catch(() => false);
+    if (!waited) return; // shutdown: the lease is handed back, nothing was sent
+  }
+  if (ctx.clock() > lateAtMs) {
+    // Too late for its slot (the process stalled): sent now it would crowd the next slots. Back to the
+    // queue, due at once, to take a new slot; not attempted.
+    await ctx.o.db.system((q) => queue.postponeLeases(q, ctx.o.owner, [{ id: d.id, delayMs: 0 }]));
+    return;
+  }
+  const startedAtMs = ctx.clock();
+  const request = await prepare(d, ctx.cipher, startedAtMs);
+  const sent = await send(ctx.o.http, d, request, signal);
+  if (ctx.state.stopping && signal.aborted) return; // shutdown cut it short: the lease is handed back, not failed
+  const verdict = decide(d, sent, startedAtMs, { retryScheduleMs: ctx.o.retryScheduleMs, random: ctx.random });
+  ctx.o.metrics?.attempt(d.tenantId, OUTCOME_OF[verdict.decision.state], verdict.statusClass, verdict.durationSeconds);
+  await ctx.record({
+    attempt: verdict.attempt,
+    decision: verdict.decision,
+    result: verdict.result,
+    attemptsInRound: verdict.attemptsInRound,
+    consumerId: d.consumerId,
+    eventType: d.eventType,
+    healthTracked: d.healthTracked,
+    windowGrown: d.windowGrown,
+    saturated: d.saturated,
+    messageCreatedAtMs: d.messageCreatedAt.getTime(),
+  });
+  if (sent.kind === 'error') {
+    // The tenant sees a generic error (domain/delivery-policy.ts describeResult); the operator sees what happened.
+    ctx.o.log.info(
+      { tenantId: d.tenantId, endpointId: d.endpointId, messageId: d.messageId, deliveryId: d.id, code: sent.code, detail: sent.message },
+      'delivery attempt failed before an answer',
+    );
+  } else if (ctx.o.log.isLevelEnabled('debug')) logAttempt(ctx.o.log, d, verdict);
+}
+
+function logAttempt(log: Logger, d: queue.ClaimedDelivery, v: Verdict): void {
+  log.debug(
+    {
+      tenantId: d.tenantId,
+      consumerId: d.consumerId,
+      endpointId: d.endpointId,
+      messageId: d.messageId,
+      deliveryId: d.id,
+      attempt: v.attempt.attempt,
+      state: v.decision.state,
+      ...(v.decision.state === 'failed' ? { reason: v.decision.reason } : {}),
+      status: v.attempt.statusCode,
+      durationMs: v.attempt.durationMs,
+    },
+    'delivery attempt',
+  );
+}
+
+/** In-flight deliveries finish until the deadline; the rest are aborted and their leases handed back. */
+async function drain(ctx: Ctx, deadlineMs: number): Promise<void> {
+  const deadline = ctx.clock() + deadlineMs;
+  while (ctx.inFlight.size > 0 && ctx.clock() < deadline) await sleep(50);
+  if (ctx.inFlight.size === 0) return;
+  ctx.state.stopping = true;
+  const ids = [...ctx.inFlight.keys()];
+  for (const c of ctx.inFlight.values()) c.abort();
+  const released = await ctx.o.db.system((q) => queue.releaseLeases(q, ctx.o.owner, ids));
+  ctx.o.log.warn({ released }, 'shutdown deadline reached: handed unfinished deliveries back');
+  while (ctx.inFlight.size > 0) await sleep(10);
 }

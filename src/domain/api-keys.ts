@@ -12,7 +12,15 @@ export const SCOPES: readonly Scope[] = ['admin', 'publish', 'read'];
 /** Who is calling: the operator (tenant administration only), a tenant's key, or a portal token (one consumer of a tenant). */
 export type Principal =
   | { kind: 'operator' }
-  | { kind: 'tenant'; tenantId: string; keyId: string; scopes: readonly Scope[] }
+  | {
+      kind: 'tenant';
+      tenantId: string;
+      /** The API key's id; for a dashboard session, the session's id (rate limits count per session). */
+      keyId: string;
+      scopes: readonly Scope[];
+      /** Present when a dashboard user's session cookie authenticated the request (not a key). */
+      session?: { id: string; userId: string; role: 'owner' | 'developer' | 'viewer' };
+    }
   | { kind: 'portal'; tenantId: string; consumerId: string };
 
 const KEY_PREFIX = 'tl_';

@@ -4,7 +4,7 @@ import { auditAction, auditTarget } from './audit.ts';
 describe('auditAction', () => {
   it('names every change, skips reads and publishing, and audits reading a secret', () => {
     expect(auditAction('POST', '/v1/consumers/:consumer/endpoints')).toBe('endpoint.create');
-    expect(auditAction('DELETE', '/v1/api-keys/:id')).toBe('api_key.revoke');
+    expect(auditAction('DELETE', '/v1/api-keys/:apiKey')).toBe('api_key.revoke');
     expect(auditAction('GET', '/v1/consumers')).toBeNull();
     expect(auditAction('POST', '/v1/consumers/:consumer/messages')).toBeNull();
     expect(auditAction('GET', '/v1/consumers/:consumer/endpoints/:endpoint/secret')).toBe('endpoint.secret.read');

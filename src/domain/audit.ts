@@ -1,5 +1,6 @@
 import * as store from '../store/audit-log.ts';
 import type { Page, PageQuery } from '../store/page.ts';
+import type { Queryable } from '../store/db.ts';
 import type { DomainDeps } from './deps.ts';
 
 export type AuditEntry = store.AuditEntry;
@@ -16,9 +17,14 @@ export function auditAction(method: string, route: string): string | null {
   if (m === 'POST' && route === '/v1/consumers/:consumer/messages') return null;
   const known: Record<string, string> = {
     'POST /v1/tenants': 'tenant.create',
+    'PATCH /v1/tenants/:tenant': 'tenant.update',
     'POST /v1/api-keys': 'api_key.create',
-    'DELETE /v1/api-keys/:id': 'api_key.revoke',
+    'DELETE /v1/api-keys/:apiKey': 'api_key.revoke',
     'POST /v1/event-types': 'event_type.create',
+    'PATCH /v1/event-types/:eventType': 'event_type.update',
+    'DELETE /v1/event-types/:eventType': 'event_type.delete',
+    'POST /v1/event-types/:eventType/archive': 'event_type.archive',
+    'POST /v1/event-types/:eventType/unarchive': 'event_type.unarchive',
     'POST /v1/consumers': 'consumer.create',
     'PATCH /v1/consumers/:consumer': 'consumer.update',
     'DELETE /v1/consumers/:consumer': 'consumer.delete',
@@ -29,6 +35,7 @@ export function auditAction(method: string, route: string): string | null {
     'POST /v1/consumers/:consumer/endpoints/:endpoint/recover': 'endpoint.recover',
     'POST /v1/consumers/:consumer/messages/:message/endpoints/:endpoint/resend': 'message.resend',
     'POST /v1/consumers/:consumer/portal-sessions': 'portal_session.create',
+    'POST /v1/users/:user/password-reset': 'user.password_reset.issue',
   };
   // A route added later is still audited, under its method and template.
   return known[`${m} ${route}`] ?? `${m} ${route}`;
@@ -36,7 +43,9 @@ export function auditAction(method: string, route: string): string | null {
 
 /** What a request acted on: its path ids, and the id it created. */
 export function auditTarget(params: Record<string, string>, createdId: string | null): string | null {
-  const parts = [params.consumer, params.endpoint, params.message, params.id, createdId].filter((x): x is string => !!x);
+  const parts = [params.tenant, params.consumer, params.endpoint, params.message, params.apiKey, params.eventType, createdId].filter(
+    (x): x is string => !!x,
+  );
   return parts.length > 0 ? parts.join('/') : null;
 }
 
@@ -45,3 +54,7 @@ export const recordAudit = (deps: DomainDeps, entry: store.AuditInput): Promise<
 
 export const listAuditLog = (deps: DomainDeps, tenantId: string, page: PageQuery): Promise<Page<AuditEntry>> =>
   deps.db.tenant(tenantId, (q) => store.listAudit(q, page));
+
+/** An action the gateway took by itself (the breaker disabling an endpoint), audited inside the caller's transaction. */
+export const auditSystemAction = (q: Queryable, tenantId: string, action: string, target: string): Promise<void> =>
+  store.insertAudit(q, { tenantId, actor: 'system', action, target });

@@ -17,12 +17,27 @@ export async function requireConsumer(q: Queryable, ref: string): Promise<Consum
 export async function createConsumer(
   deps: DomainDeps,
   tenantId: string,
-  input: { name: string; uid?: string | null | undefined; metadata?: Record<string, unknown> | undefined },
+  input: {
+    name: string;
+    uid?: string | null | undefined;
+    metadata?: Record<string, unknown> | undefined;
+    operational?: boolean | undefined;
+  },
 ): Promise<Consumer> {
   const created = await deps.db.tenant(tenantId, (q) =>
-    store.insertConsumer(q, { id: newId('con'), tenantId, uid: input.uid ?? null, name: input.name, metadata: input.metadata ?? {} }),
+    store.insertConsumer(q, {
+      id: newId('con'),
+      tenantId,
+      uid: input.uid ?? null,
+      name: input.name,
+      metadata: input.metadata ?? {},
+      operational: input.operational ?? false,
+    }),
   );
-  if (!created) throw new AppError('CONFLICT', `A consumer with uid ${input.uid} already exists`, { errors: [{ field: 'body.uid', message: 'already taken' }] });
+  if (!created)
+    throw new AppError('CONFLICT', `A consumer with uid ${input.uid} already exists`, {
+      errors: [{ field: 'body.uid', message: 'already taken' }],
+    });
   return created;
 }
 
@@ -36,12 +51,15 @@ export async function updateConsumer(
   deps: DomainDeps,
   tenantId: string,
   ref: string,
-  patch: { name?: string | undefined; uid?: string | null | undefined; metadata?: Record<string, unknown> | undefined },
+  patch: Parameters<typeof store.updateConsumer>[2],
 ): Promise<Consumer> {
   return deps.db.tenant(tenantId, async (q) => {
     const c = await requireConsumer(q, ref);
     const updated = await store.updateConsumer(q, c.id, patch);
-    if (!updated) throw new AppError('CONFLICT', `A consumer with uid ${patch.uid} already exists`, { errors: [{ field: 'body.uid', message: 'already taken' }] });
+    if (!updated)
+      throw new AppError('CONFLICT', `A consumer with uid ${patch.uid} already exists`, {
+        errors: [{ field: 'body.uid', message: 'already taken' }],
+      });
     return updated;
   });
 }

@@ -16,9 +16,7 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim();
   const match = DURATION_RE.exec(trimmed);
   if (!match) {
-    throw new Error(
-      `Invalid duration "${text}": expected a non-negative number with a unit (ms, s, m, h, d), e.g. "250ms", "5s", "1.5h"`,
-    );
+    throw new Error(`Invalid duration "${text}": expected a non-negative number with a unit (ms, s, m, h, d), e.g. "250ms", "5s", "1.5h"`);
   }
   const value = Number(match[1]);
   const unit = match[2];

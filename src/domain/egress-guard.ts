@@ -158,9 +158,7 @@ export function parseHostLiteral(host: string): string | null {
   return null;
 }
 
-export type EndpointCheck =
-  | { ok: true; url: URL }
-  | { ok: false; reason: string; code: 'invalid_url' | 'egress_refused' };
+export type EndpointCheck = { ok: true; url: URL } | { ok: false; reason: string; code: 'invalid_url' | 'egress_refused' };
 
 /**
  * Static check when an endpoint is saved (and again before each send).

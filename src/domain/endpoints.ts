@@ -6,7 +6,10 @@ import { checkEndpointUrl } from './egress-guard.ts';
 import type { DomainDeps } from './deps.ts';
 import { requireConsumer } from './consumers.ts';
 import { generateSecret, isValidSecret } from './signing.ts';
+import { compileFilter, filterProblem } from './payload-filter.ts';
+import { replaySkipped as replaySkippedRows, skipPending } from '../store/deliveries.ts';
 import { openHeaders, sealHeaders, secretAad } from './secrets/tenant-cipher.ts';
+import { maskHeaders, mergeSealedHeaders, refuseMasks, unmaskedHeaders, type HeaderView } from './header-masks.ts';
 
 export type Endpoint = store.Endpoint;
 
@@ -21,31 +24,54 @@ export interface EndpointInput {
   headers?: Record<string, string> | undefined;
   rateLimitPerSecond?: number | null | undefined;
   disabled?: boolean | undefined;
+  filter?: string | null | undefined;
   secret?: string | undefined;
 }
 
-export type EndpointPatch = Partial<Omit<EndpointInput, 'secret'>>;
+export type EndpointPatch = Partial<Omit<EndpointInput, 'secret'>> & { replaySkipped?: boolean | undefined };
+
+export const EGRESS_HINT =
+  'Private and loopback addresses are refused unless the operator allows them: for a receiver on this machine in development, ' +
+  'start the gateway with `tramline dev` (or `npm run dev`), or set TRAMLINE_EGRESS_ALLOW=127.0.0.0/8,::1/128 (CIDRs, comma-separated)';
 
 function checkUrl(deps: DomainDeps, url: string): string {
   const checked = checkEndpointUrl(url, deps.egressAllow);
   if (!checked.ok) {
     const code = checked.code === 'invalid_url' ? 'VALIDATION' : 'EGRESS_REFUSED';
-    throw new AppError(code, checked.reason, { errors: [{ field: 'body.url', message: checked.reason }] });
+    // The detail names the fix: a developer pointing an endpoint at this machine needs `tramline dev`.
+    const detail = code === 'EGRESS_REFUSED' ? `${checked.reason}. ${EGRESS_HINT}` : checked.reason;
+    throw new AppError(code, detail, { errors: [{ field: 'body.url', message: checked.reason }] });
   }
   return checked.url.toString();
+}
+
+/** A payload filter is checked when saved: 400 naming `body.filter`, with where the problem is. */
+function checkFilter(filter: string | null | undefined): string | null | undefined {
+  if (filter === undefined || filter === null) return filter;
+  const c = compileFilter(filter);
+  if (c.ok) return filter;
+  throw filterProblem(c.problem);
 }
 
 // An empty filter list would match nothing, which is never what was meant: treat it as "no filter".
 const filter = (list: string[] | null | undefined): string[] | null => (list && list.length > 0 ? [...new Set(list)] : null);
 
-/** The store keeps header values sealed; callers see them in clear. */
-const reveal = async (deps: DomainDeps, tenantId: string, e: Endpoint): Promise<Endpoint> => ({
+/** The store keeps header values sealed; callers see them in clear, or masked (never opened) for a `masked` view. */
+const reveal = async (deps: DomainDeps, tenantId: string, e: Endpoint, view: HeaderView): Promise<Endpoint> => ({
   ...e,
-  headers: await openHeaders(deps.cipher, tenantId, e.id, e.headers),
+  headers: view === 'values' ? await openHeaders(deps.cipher, tenantId, e.id, e.headers) : maskHeaders(e.headers),
 });
 
-export async function createEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, input: EndpointInput): Promise<Endpoint> {
+export async function createEndpoint(
+  deps: DomainDeps,
+  tenantId: string,
+  consumerRef: string,
+  input: EndpointInput,
+  view: HeaderView,
+): Promise<Endpoint> {
   const url = checkUrl(deps, input.url);
+  refuseMasks(input.headers ?? {});
+  const payloadFilter = checkFilter(input.filter) ?? null;
   if (input.secret !== undefined && !isValidSecret(input.secret)) {
     throw new AppError('VALIDATION', 'secret must be whsec_ followed by 24 to 64 base64-encoded bytes', {
       errors: [{ field: 'body.secret', message: 'invalid secret' }],
@@ -67,29 +93,52 @@ export async function createEndpoint(deps: DomainDeps, tenantId: string, consume
       headers,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
       disabled: input.disabled ?? false,
+      filter: payloadFilter,
       secret,
     });
   });
-  return reveal(deps, tenantId, created);
+  return reveal(deps, tenantId, created, view);
 }
 
-export async function getEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<Endpoint> {
+export async function getEndpoint(
+  deps: DomainDeps,
+  tenantId: string,
+  consumerRef: string,
+  id: string,
+  view: HeaderView,
+): Promise<Endpoint> {
   const e = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
     return store.getEndpoint(q, consumer.id, id);
   });
   if (!e) throw notFound('Endpoint');
-  return reveal(deps, tenantId, e);
+  return reveal(deps, tenantId, e, view);
 }
 
-export async function listEndpoints(deps: DomainDeps, tenantId: string, consumerRef: string, page: PageQuery): Promise<Page<Endpoint>> {
+export async function listEndpoints(
+  deps: DomainDeps,
+  tenantId: string,
+  consumerRef: string,
+  page: PageQuery,
+  view: HeaderView,
+): Promise<Page<Endpoint>> {
   const p = await deps.db.tenant(tenantId, async (q) => store.listEndpoints(q, (await requireConsumer(q, consumerRef)).id, page));
-  return { ...p, data: await Promise.all(p.data.map((e) => reveal(deps, tenantId, e))) };
+  return { ...p, data: await Promise.all(p.data.map((e) => reveal(deps, tenantId, e, view))) };
 }
 
-export async function updateEndpoint(deps: DomainDeps, tenantId: string, consumerRef: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
+export async function updateEndpoint(
+  deps: DomainDeps,
+  tenantId: string,
+  consumerRef: string,
+  id: string,
+  patch: EndpointPatch,
+  view: HeaderView,
+): Promise<Endpoint> {
   const url = patch.url !== undefined ? checkUrl(deps, patch.url) : undefined;
-  const headers = patch.headers ? await sealHeaders(deps.cipher, tenantId, id, patch.headers) : undefined;
+  const payloadFilter = checkFilter(patch.filter);
+  // Masked values (sent back as read) keep their stored ciphertext: only real values are sealed.
+  const sent = patch.headers;
+  const sealed = sent ? await sealHeaders(deps.cipher, tenantId, id, unmaskedHeaders(sent)) : undefined;
   const updated = await deps.db.tenant(tenantId, async (q) => {
     const consumer = await requireConsumer(q, consumerRef);
     const current = await store.getEndpoint(q, consumer.id, id);
@@ -99,13 +148,21 @@ export async function updateEndpoint(deps: DomainDeps, tenantId: string, consume
       description: patch.description ?? current.description,
       eventTypes: patch.eventTypes !== undefined ? filter(patch.eventTypes) : current.eventTypes,
       channels: patch.channels !== undefined ? filter(patch.channels) : current.channels,
-      headers: headers ?? current.headers,
+      headers: sent && sealed ? mergeSealedHeaders(sent, sealed, current.headers) : current.headers,
       rateLimitPerSecond: patch.rateLimitPerSecond !== undefined ? patch.rateLimitPerSecond : current.rateLimitPerSecond,
       disabled: patch.disabled ?? current.disabled,
+      filter: payloadFilter !== undefined ? payloadFilter : current.filter,
     });
+    // Disabled now: what was queued waits as skipped (a disabled endpoint is sent nothing), replayed on re-enable.
+    if (updated!.disabled && !current.disabled && (await skipPending(q, id)) > 0) return (await store.getEndpoint(q, consumer.id, id))!;
+    // Re-enabled with replaySkipped: what was published meanwhile goes out now, in the same transaction.
+    if (patch.replaySkipped && !updated!.disabled) {
+      const replayed = await replaySkippedRows(q, id);
+      return { ...updated!, skippedDeliveries: 0, replayedDeliveries: replayed };
+    }
     return updated!;
   });
-  return reveal(deps, tenantId, updated);
+  return reveal(deps, tenantId, updated, view);
 }
 
 export const deleteEndpoint = (deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<void> =>
@@ -144,3 +201,13 @@ export async function rotateEndpointSecret(
     return secret;
   });
 }
+
+/** Queues every skipped delivery of an enabled endpoint (published while it was disabled); 409 while it is disabled. */
+export const replaySkipped = (deps: DomainDeps, tenantId: string, consumerRef: string, id: string): Promise<number> =>
+  deps.db.tenant(tenantId, async (q) => {
+    const consumer = await requireConsumer(q, consumerRef);
+    const e = await store.getEndpoint(q, consumer.id, id);
+    if (!e) throw notFound('Endpoint');
+    if (e.disabled) throw new AppError('CONFLICT', 'The endpoint is disabled; enable it (PATCH disabled: false) before replaying');
+    return replaySkippedRows(q, id);
+  });

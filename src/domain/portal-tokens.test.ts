@@ -44,8 +44,27 @@ describe('portal tokens', () => {
     }
   });
 
+  it('accepts one spelling only: the same bytes with unused base64url bits set are refused', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const token = signPortalToken(key, claims);
+    const [body, sig] = token.slice(4).split('.') as [string, string];
+    // 32 bytes in 43 characters: the last one carries 4 bits and 2 unused ones.
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const respelled = [1, 2, 3].map((bits) => sig.slice(0, -1) + alphabet[last ^ bits]);
+    for (const alt of respelled) {
+      expect(Buffer.from(alt, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+      expect(verifyPortalToken(key, `tlp_${body}.${alt}`, now), alt).toBeNull();
+    }
+    expect(verifyPortalToken(key, token, now)).toEqual(claims);
+  });
+
   it('refuses a correctly signed body that is not a claims object', () => {
-    for (const odd of [{ t: 'ten_a', c: 'con_a' }, { t: '', c: 'con_a', exp: inAnHour }, { t: 'ten_a', c: 1, exp: inAnHour }, { t: 'ten_a', c: 'con_a', exp: '9999999999' }]) {
+    for (const odd of [
+      { t: 'ten_a', c: 'con_a' },
+      { t: '', c: 'con_a', exp: inAnHour },
+      { t: 'ten_a', c: 1, exp: inAnHour },
+      { t: 'ten_a', c: 'con_a', exp: '9999999999' },
+    ]) {
       expect(verifyPortalToken(key, signPortalToken(key, odd as never), now), JSON.stringify(odd)).toBeNull();
     }
   });

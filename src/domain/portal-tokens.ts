@@ -25,7 +25,10 @@ export function derivePortalKey(masterKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), INFO, 32));
 }
 
-const mac = (key: Buffer, body: string): Buffer => createHmac('sha256', key).update(PORTAL_TOKEN_PREFIX + body).digest();
+const mac = (key: Buffer, body: string): Buffer =>
+  createHmac('sha256', key)
+    .update(PORTAL_TOKEN_PREFIX + body)
+    .digest();
 
 export function signPortalToken(key: Buffer, claims: PortalClaims): string {
   const body = Buffer.from(JSON.stringify({ t: claims.t, c: claims.c, exp: claims.exp })).toString('base64url');
@@ -42,6 +45,9 @@ export function verifyPortalToken(key: Buffer, token: string, now: Date): Portal
   const sig = rest.slice(dot + 1);
   if (!/^[A-Za-z0-9_-]+$/.test(body) || !/^[A-Za-z0-9_-]+$/.test(sig)) return null;
   const given = Buffer.from(sig, 'base64url');
+  // One spelling per token: base64url with unused bits set in its last character decodes to the same
+  // bytes, so a token could be replayed under other spellings (different cache keys, log lines, audit ids).
+  if (given.toString('base64url') !== sig || Buffer.from(body, 'base64url').toString('base64url') !== body) return null;
   const expected = mac(key, body);
   // Lengths are public (always 32 bytes for a real token); the bytes are compared in constant time.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;

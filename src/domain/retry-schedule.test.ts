@@ -88,14 +88,10 @@ describe('nextRetryDelay', () => {
   });
 
   it.each([0, -1, 1.5])('rejects attemptsMade=%d', (attemptsMade) => {
-    expect(() => nextRetryDelay({ attemptsMade, scheduleMs: DEFAULT_RETRY_SCHEDULE_MS, random: mid })).toThrow(
-      RangeError,
-    );
+    expect(() => nextRetryDelay({ attemptsMade, scheduleMs: DEFAULT_RETRY_SCHEDULE_MS, random: mid })).toThrow(RangeError);
   });
 
   it.each([-0.1, 1.5, Number.NaN])('rejects jitter=%d', (jitter) => {
-    expect(() =>
-      nextRetryDelay({ attemptsMade: 1, scheduleMs: DEFAULT_RETRY_SCHEDULE_MS, random: mid, jitter }),
-    ).toThrow(RangeError);
+    expect(() => nextRetryDelay({ attemptsMade: 1, scheduleMs: DEFAULT_RETRY_SCHEDULE_MS, random: mid, jitter })).toThrow(RangeError);
   });
 });

@@ -45,14 +45,7 @@ export interface RetryInput {
 
 /** Milliseconds to wait before the next attempt, or null when no attempts are left. */
 export function nextRetryDelay(input: RetryInput): number | null {
-  const {
-    attemptsMade,
-    scheduleMs,
-    random,
-    retryAfterMs,
-    jitter = DEFAULT_JITTER,
-    maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS,
-  } = input;
+  const { attemptsMade, scheduleMs, random, retryAfterMs, jitter = DEFAULT_JITTER, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS } = input;
   if (!Number.isInteger(attemptsMade) || attemptsMade < 1) {
     throw new RangeError(`attemptsMade must be an integer >= 1, got ${attemptsMade}`);
   }

@@ -52,12 +52,7 @@ export function sign(secret: string, msgId: string, timestampSec: number, body: 
 }
 
 /** Value for `webhook-signature`: one signature per secret, so receivers on either side of a rotation verify. */
-export function signatureHeader(
-  secrets: readonly string[],
-  msgId: string,
-  timestampSec: number,
-  body: string,
-): string {
+export function signatureHeader(secrets: readonly string[], msgId: string, timestampSec: number, body: string): string {
   if (secrets.length === 0) throw new Error('signatureHeader needs at least one secret');
   return secrets.map((secret) => sign(secret, msgId, timestampSec, body)).join(' ');
 }

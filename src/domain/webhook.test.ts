@@ -22,7 +22,15 @@ describe('buildWebhook', () => {
     expect(headers['x-a']).toBe('b');
     const wh = new Webhook(secret);
     // standardwebhooks checks the timestamp against the real clock, so re-sign for now.
-    const live = buildWebhook({ messageId: 'msg_1', eventType: 't', payload: '{}', messageCreatedAt: new Date(), secrets: [secret], customHeaders: {}, nowMs: Date.now() });
+    const live = buildWebhook({
+      messageId: 'msg_1',
+      eventType: 't',
+      payload: '{}',
+      messageCreatedAt: new Date(),
+      secrets: [secret],
+      customHeaders: {},
+      nowMs: Date.now(),
+    });
     expect(wh.verify(live.body, live.headers)).toEqual({ type: 't', timestamp: expect.any(String), data: {} });
   });
 

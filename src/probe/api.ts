@@ -12,21 +12,31 @@ export class ApiError extends StepError {
   }
 }
 
-export interface ApiClient {
-  request<T>(method: string, path: string, opts?: { body?: unknown; signal?: AbortSignal; accept?: number[] }): Promise<{ status: number; body: T }>;
+export interface RequestOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  accept?: number[];
+  /** Extra request headers (a session cookie and its CSRF token). */
+  headers?: Record<string, string>;
 }
 
-export function apiClient(baseUrl: string, token: string): ApiClient {
+export interface ApiClient {
+  request<T>(method: string, path: string, opts?: RequestOptions): Promise<{ status: number; body: T; headers: Headers }>;
+}
+
+/** `token` null: no Authorization header (public routes, or a session cookie passed in `headers`). */
+export function apiClient(baseUrl: string, token: string | null): ApiClient {
   const base = baseUrl.replace(/\/+$/, '');
   return {
-    async request<T>(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal; accept?: number[] } = {}) {
+    async request<T>(method: string, path: string, opts: RequestOptions = {}) {
       let res: Response;
       try {
         res = await fetch(base + path, {
           method,
           headers: {
-            authorization: `Bearer ${token}`,
+            ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
             ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...opts.headers,
           },
           ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -46,11 +56,12 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
       }
       const accept = opts.accept ?? [200, 201, 202];
       if (!accept.includes(res.status)) {
-        const problem = typeof body === 'object' && body !== null ? (body as { type?: string; title?: string; detail?: string }) : undefined;
+        const problem =
+          typeof body === 'object' && body !== null ? (body as { type?: string; title?: string; detail?: string }) : undefined;
         const why = problem ? (problem.detail ?? problem.title ?? '') : String(body ?? '').slice(0, 200);
         throw new ApiError(`${method} ${path} answered ${res.status}${why ? `: ${why}` : ''}`, res.status, problem?.type);
       }
-      return { status: res.status, body: body as T };
+      return { status: res.status, body: body as T, headers: res.headers };
     },
   };
 }

@@ -38,7 +38,14 @@ describe('probe metrics', () => {
 
   it('has no last-success series before the first success, and keeps it through a later failure', async () => {
     const m = createProbeMetrics();
-    const failing = result({ deliver: { status: 'failed', seconds: 30, detail: 'deliver: …' }, signature: skipped('not reached'), readback: skipped('not reached') }, null);
+    const failing = result(
+      {
+        deliver: { status: 'failed', seconds: 30, detail: 'deliver: …' },
+        signature: skipped('not reached'),
+        readback: skipped('not reached'),
+      },
+      null,
+    );
     m.record(failing, 1_000_000);
     let text = await m.registry.metrics();
     expect(text).not.toContain('tramline_probe_last_success_timestamp_seconds');

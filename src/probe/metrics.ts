@@ -51,7 +51,11 @@ export function createProbeMetrics(): ProbeMetrics {
     labelNames: ['result'],
     registers,
   });
-  const lastRun = new Gauge({ name: 'tramline_probe_last_run_timestamp_seconds', help: 'When the last probe run finished (unix seconds)', registers });
+  const lastRun = new Gauge({
+    name: 'tramline_probe_last_run_timestamp_seconds',
+    help: 'When the last probe run finished (unix seconds)',
+    registers,
+  });
   // Registered at the first success only: an unlabelled gauge would otherwise read 0 ("never"), and in
   // push mode a failed run would overwrite the last real success.
   const LAST_SUCCESS = 'tramline_probe_last_success_timestamp_seconds';

@@ -1,6 +1,6 @@
 // The probe's own webhook receiver: the gateway delivers the probe's messages here.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenHttp } from '../http-listen.ts';
+import { listenHttp } from '../net/http-listen.ts';
 
 export const RECEIVER_PATH = '/webhook';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -60,7 +60,15 @@ export async function startReceiver(host: string, port: number): Promise<Receive
       const resolve = marker === undefined ? undefined : waiting.get(marker);
       if (resolve) {
         waiting.delete(marker!);
-        resolve({ headers: { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') }, body, receivedAt });
+        resolve({
+          headers: {
+            id: header(req, 'webhook-id'),
+            timestamp: header(req, 'webhook-timestamp'),
+            signature: header(req, 'webhook-signature'),
+          },
+          body,
+          receivedAt,
+        });
       }
       // Always 2xx, also for messages of earlier runs (retried after a probe restart): they need no more retries.
       res.writeHead(204).end();

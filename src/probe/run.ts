@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { verify } from '../domain/signing.ts';
 import { apiClient, type ApiClient } from './api.ts';
-import { browserUnavailable, checkInBrowser } from './browser.ts';
+import { browserUnavailable, checkInBrowser, SignInRefused } from './browser.ts';
+import { ensureDashboardLogin, type ProbeMemory } from './dashboard-user.ts';
 import { RECEIVER_PATH, type Delivery, type Receiver } from './receiver.ts';
 import { ensureProbeTarget, PROBE_EVENT_TYPE, type ProbeTarget } from './setup.ts';
 import { runStep, skipped, StepError, STEPS, toSeconds, withDeadline, type StepName, type StepResult } from './step.ts';
@@ -51,7 +52,16 @@ interface MessageDetail {
   deliveries: { endpointId: string; state: string; attempts: number; lastStatus: number | null; lastError: string | null }[];
 }
 
-export async function runProbe(s: ProbeSettings, receiver: Receiver, clock: () => number = Date.now): Promise<ProbeResult> {
+/**
+ * `memory` carries what one probe process learns across its runs (the dashboard user's password): loop
+ * mode passes the same object every run.
+ */
+export async function runProbe(
+  s: ProbeSettings,
+  receiver: Receiver,
+  clock: () => number = Date.now,
+  memory: ProbeMemory = {},
+): Promise<ProbeResult> {
   const api = apiClient(s.url, s.token);
   const startedAt = new Date(clock()).toISOString();
   const marker = `probe_${clock().toString(36)}_${randomBytes(6).toString('hex')}`;
@@ -98,7 +108,8 @@ export async function runProbe(s: ProbeSettings, receiver: Receiver, clock: () =
       result.messageId = messageId;
       const deliver = await runStep('deliver', s.timeoutMs, async () => {
         const d = await expected.delivered;
-        if (d.headers.id !== messageId) throw new StepError(`the delivery's webhook-id ${d.headers.id} is not the published message ${messageId}`);
+        if (d.headers.id !== messageId)
+          throw new StepError(`the delivery's webhook-id ${d.headers.id} is not the published message ${messageId}`);
         result.publishToDeliveredSeconds = toSeconds(d.receivedAt - sentAt);
         return d;
       });
@@ -116,9 +127,11 @@ export async function runProbe(s: ProbeSettings, receiver: Receiver, clock: () =
             if (!v.ok) throw new StepError(`the webhook signature does not verify with the endpoint secret: ${v.reason}`);
           })
         ).result;
-        steps.readback = (await runStep('readback', s.timeoutMs, (signal) => readBack(api, consumerPath, messageId, marker, target.endpointId, signal))).result;
+        steps.readback = (
+          await runStep('readback', s.timeoutMs, (signal) => readBack(api, consumerPath, messageId, marker, target.endpointId, signal))
+        ).result;
       }
-      steps.browser = await browserStep(s, messageId, marker);
+      steps.browser = await browserStep(s, api, memory, messageId, marker, result.setupChanges);
     }
     expected.cancel();
   }
@@ -131,7 +144,14 @@ export async function runProbe(s: ProbeSettings, receiver: Receiver, clock: () =
 }
 
 /** The message reads back with its marker, its delivery to the probe endpoint succeeded, and the attempt log says so. */
-async function readBack(api: ApiClient, consumerPath: string, messageId: string, marker: string, endpointId: string, signal: AbortSignal): Promise<void> {
+async function readBack(
+  api: ApiClient,
+  consumerPath: string,
+  messageId: string,
+  marker: string,
+  endpointId: string,
+  signal: AbortSignal,
+): Promise<void> {
   // The receiver answers before the gateway records the attempt: poll until the record lands.
   for (;;) {
     const m = (await api.request<MessageDetail>('GET', `${consumerPath}/messages/${messageId}`, { signal })).body;
@@ -142,7 +162,13 @@ async function readBack(api: ApiClient, consumerPath: string, messageId: string,
     if (d.state === 'failed') throw new StepError(`the delivery is recorded as failed (${d.lastError ?? d.lastStatus ?? 'no detail'})`);
     await sleep(POLL_MS, signal);
   }
-  const attempts = (await api.request<{ data: { endpointId: string; outcome: string; statusCode: number | null }[] }>('GET', `${consumerPath}/messages/${messageId}/attempts`, { signal })).body;
+  const attempts = (
+    await api.request<{ data: { endpointId: string; outcome: string; statusCode: number | null }[] }>(
+      'GET',
+      `${consumerPath}/messages/${messageId}/attempts`,
+      { signal },
+    )
+  ).body;
   if (!attempts.data.some((a) => a.endpointId === endpointId && a.outcome === 'succeeded')) {
     throw new StepError(`the attempt log of ${messageId} shows no successful attempt to the probe endpoint`);
   }
@@ -151,7 +177,9 @@ async function readBack(api: ApiClient, consumerPath: string, messageId: string,
 /** For a failed delivery: what the gateway says about it, so the error points at the cause. Best effort. */
 async function deliveryState(api: ApiClient, consumerPath: string, messageId: string, endpointId: string): Promise<string> {
   try {
-    const m = await withDeadline('deliver', 3000, (signal) => api.request<MessageDetail>('GET', `${consumerPath}/messages/${messageId}`, { signal }));
+    const m = await withDeadline('deliver', 3000, (signal) =>
+      api.request<MessageDetail>('GET', `${consumerPath}/messages/${messageId}`, { signal }),
+    );
     const d = m.body.deliveries.find((x) => x.endpointId === endpointId);
     if (!d) return ' (the gateway lists no delivery to the probe endpoint)';
     const last = d.lastError ?? (d.lastStatus !== null ? `HTTP ${d.lastStatus}` : null);
@@ -161,14 +189,36 @@ async function deliveryState(api: ApiClient, consumerPath: string, messageId: st
   }
 }
 
-async function browserStep(s: ProbeSettings, messageId: string, marker: string): Promise<StepResult> {
+/**
+ * The dashboard walk. Its user is set up here rather than in `setup`: without a browser, no dashboard
+ * user is made at all.
+ */
+async function browserStep(
+  s: ProbeSettings,
+  api: ApiClient,
+  memory: ProbeMemory,
+  messageId: string,
+  marker: string,
+  changes: string[],
+): Promise<StepResult> {
   if (s.chromiumPath === null) return skipped('switched off (--no-browser)');
-  const unavailable = browserUnavailable(s.chromiumPath);
+  const unavailable = await browserUnavailable(s.chromiumPath);
   if (unavailable) return skipped(unavailable);
   const chromiumPath = s.chromiumPath;
   return (
-    await runStep('browser', s.timeoutMs, (signal) =>
-      checkInBrowser({ baseUrl: s.url, token: s.token, consumer: s.consumer, messageId, marker, chromiumPath, actionTimeoutMs: s.timeoutMs }, signal),
-    )
+    await runStep('browser', s.timeoutMs, async (signal) => {
+      const { login, changes: made } = await ensureDashboardLogin(api, s.url, s.consumer, memory, signal);
+      changes.push(...made);
+      try {
+        await checkInBrowser(
+          { baseUrl: s.url, login, consumer: s.consumer, messageId, marker, chromiumPath, actionTimeoutMs: s.timeoutMs },
+          signal,
+        );
+      } catch (err) {
+        // Someone changed or reset the probe user's password: the next run makes a new user.
+        if (err instanceof SignInRefused) delete memory.login;
+        throw err;
+      }
+    })
   ).result;
 }

@@ -1,12 +1,13 @@
 // `tramline probe`: one run (--once), or a run every interval with the results served as Prometheus
 // metrics (or pushed to a Pushgateway).
 import { createServer, type Server } from 'node:http';
+import type { ProbeMemory } from './dashboard-user.ts';
 import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
 import type { ProbeOptions } from './options.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { runProbe, type ProbeResult, type ProbeSettings } from './run.ts';
 import { summaryJson, summaryText } from './summary.ts';
-import { listenHttp } from '../http-listen.ts';
+import { listenHttp } from '../net/http-listen.ts';
 
 export interface ProbeIo {
   /** Run summaries (stdout). */
@@ -28,7 +29,14 @@ function defaultPublicUrl(receiver: Receiver): string {
 }
 
 function settings(o: ProbeOptions, receiver: Receiver): ProbeSettings {
-  return { url: o.url, token: o.token, consumer: o.consumer, publicUrl: o.publicUrl ?? defaultPublicUrl(receiver), timeoutMs: o.timeoutMs, chromiumPath: o.chromiumPath };
+  return {
+    url: o.url,
+    token: o.token,
+    consumer: o.consumer,
+    publicUrl: o.publicUrl ?? defaultPublicUrl(receiver),
+    timeoutMs: o.timeoutMs,
+    chromiumPath: o.chromiumPath,
+  };
 }
 
 function report(o: ProbeOptions, io: ProbeIo, r: ProbeResult): void {
@@ -85,12 +93,16 @@ export async function probeLoop(o: ProbeOptions, stop: Promise<void>, io: ProbeI
   try {
     if (!o.pushgateway) served = await serveMetrics(metrics, o.metricsListen.host, o.metricsListen.port);
     const s = settings(o, receiver);
-    io.err(`probe: receiver on ${receiver.url} (the gateway delivers to ${s.publicUrl}/webhook); ${served ? `metrics on ${served.url}` : `pushing to ${o.pushgateway}`}; every ${o.intervalMs / 1000}s`);
+    // The dashboard user's password, kept for the next run (one user per probe process, not one per run).
+    const memory: ProbeMemory = {};
+    io.err(
+      `probe: receiver on ${receiver.url} (the gateway delivers to ${s.publicUrl}/webhook); ${served ? `metrics on ${served.url}` : `pushing to ${o.pushgateway}`}; every ${o.intervalMs / 1000}s`,
+    );
     let stopped = false;
     void stop.then(() => (stopped = true));
     while (!stopped) {
       const started = io.now();
-      const r = await runProbe(s, receiver, io.now);
+      const r = await runProbe(s, receiver, io.now, memory);
       metrics.record(r, io.now());
       report(o, io, r);
       await push(o, io, metrics);

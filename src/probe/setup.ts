@@ -45,7 +45,12 @@ async function explainEgress<T>(endpointUrl: string, fn: () => Promise<T>): Prom
   }
 }
 
-export async function ensureProbeTarget(api: ApiClient, consumerUid: string, endpointUrl: string, signal: AbortSignal): Promise<ProbeTarget> {
+export async function ensureProbeTarget(
+  api: ApiClient,
+  consumerUid: string,
+  endpointUrl: string,
+  signal: AbortSignal,
+): Promise<ProbeTarget> {
   const changes: string[] = [];
   const path = `/v1/consumers/${encodeURIComponent(consumerUid)}`;
   let consumer = await api.request<Consumer>('GET', path, { signal, accept: [200, 404] });
@@ -81,12 +86,21 @@ export async function ensureProbeTarget(api: ApiClient, consumerUid: string, end
     if (endpoint.disabled) patch.disabled = false;
     if (Object.keys(patch).length > 0) {
       const id = endpoint.id;
-      endpoint = (await explainEgress(endpointUrl, () => api.request<Endpoint>('PATCH', `${path}/endpoints/${id}`, { body: patch, signal }))).body;
+      endpoint = (
+        await explainEgress(endpointUrl, () => api.request<Endpoint>('PATCH', `${path}/endpoints/${id}`, { body: patch, signal }))
+      ).body;
       changes.push(`updated endpoint ${endpoint.id}: ${Object.keys(patch).join(', ')}`);
     }
   }
 
   const secret = await api.request<{ secret: string }>('GET', `${path}/endpoints/${endpoint.id}/secret`, { signal });
   if (typeof secret.body?.secret !== 'string') throw new StepError('the endpoint secret answer has no secret');
-  return { consumerId: consumer.body.id, consumerUid, endpointId: endpoint.id, endpointUrl: endpoint.url, secret: secret.body.secret, changes };
+  return {
+    consumerId: consumer.body.id,
+    consumerUid,
+    endpointId: endpoint.id,
+    endpointUrl: endpoint.url,
+    secret: secret.body.secret,
+    changes,
+  };
 }

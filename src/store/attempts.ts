@@ -1,48 +1,21 @@
 import type { Queryable } from './db.ts';
+import { col, entity, type Row } from './entity.ts';
 import { toPage, type Page, type PageQuery } from './page.ts';
 
-export interface Attempt {
-  id: string;
-  deliveryId: string;
-  messageId: string;
-  endpointId: string;
-  attempt: number;
-  outcome: 'succeeded' | 'failed';
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-  startedAt: Date;
-  durationMs: number;
-}
-
-interface AttemptRow {
-  id: string;
-  delivery_id: string;
-  message_id: string;
-  endpoint_id: string;
-  attempt: number;
-  outcome: 'succeeded' | 'failed';
-  status_code: number | null;
-  error: string | null;
-  response_body: string | null;
-  started_at: Date;
-  duration_ms: number;
-}
-
-const COLUMNS = 'id, delivery_id, message_id, endpoint_id, attempt, outcome, status_code, error, response_body, started_at, duration_ms';
-const toAttempt = (r: AttemptRow): Attempt => ({
-  id: r.id,
-  deliveryId: r.delivery_id,
-  messageId: r.message_id,
-  endpointId: r.endpoint_id,
-  attempt: r.attempt,
-  outcome: r.outcome,
-  statusCode: r.status_code,
-  error: r.error,
-  responseBody: r.response_body,
-  startedAt: r.started_at,
-  durationMs: r.duration_ms,
+const attempt = entity({
+  id: col<string>('id'),
+  deliveryId: col<string>('delivery_id'),
+  messageId: col<string>('message_id'),
+  endpointId: col<string>('endpoint_id'),
+  attempt: col<number>('attempt'),
+  outcome: col<'succeeded' | 'failed'>('outcome'),
+  statusCode: col<number | null>('status_code'),
+  error: col<string | null>('error'),
+  responseBody: col<string | null>('response_body'),
+  startedAt: col<Date>('started_at'),
+  durationMs: col<number>('duration_ms'),
 });
+export type Attempt = Row<typeof attempt>;
 
 export async function listAttempts(
   q: Queryable,
@@ -50,9 +23,9 @@ export async function listAttempts(
   page: PageQuery,
 ): Promise<Page<Attempt>> {
   const [column, value] = 'messageId' in by ? ['message_id', by.messageId] : ['endpoint_id', by.endpointId];
-  const r = await q.query<AttemptRow>(
-    `SELECT ${COLUMNS} FROM attempts WHERE ${column} = $1 AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+  const r = await q.query<Attempt>(
+    `SELECT ${attempt.columns} FROM attempts WHERE ${column} = $1 AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
     [value, page.cursor ?? null, page.limit + 1],
   );
-  return toPage(r.rows, page.limit, (x) => x.id, toAttempt);
+  return toPage(r.rows, page.limit, (x) => x.id);
 }

@@ -38,7 +38,8 @@ export async function withSnapshot<T>(db: Db, opts: { lock: boolean }, fn: (r: S
       if (!r.rows[0]?.ok) return null;
     }
     const initialised = (await q.query<{ t: string | null }>(`SELECT to_regclass('tramline_migrations')::text AS t`)).rows[0]?.t;
-    if (!initialised) throw new NotInitialisedError('This database holds no Tramline schema (it was never migrated): there is nothing to back up');
+    if (!initialised)
+      throw new NotInitialisedError('This database holds no Tramline schema (it was never migrated): there is nothing to back up');
     const migrations = (await q.query<{ id: string }>('SELECT id FROM tramline_migrations ORDER BY id')).rows.map((r) => r.id);
     await q.query(`SELECT set_config('role', '${SYSTEM_ROLE}', true)`);
     return fn(reader(q, migrations));
@@ -67,7 +68,9 @@ function reader(q: Queryable, migrations: string[]): SnapshotReader {
       const cursor = `backup_${++cursors}`;
       // A cursor's query takes no bind parameters through both drivers alike: quote the tenant id as a literal.
       const where = tenantId === null ? '' : ` WHERE t.${table.tenantColumn} = ${quoteLiteral(tenantId)}`;
-      await q.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS j FROM ${table.name} t${where} ORDER BY ${table.orderBy}`);
+      await q.query(
+        `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS j FROM ${table.name} t${where} ORDER BY ${table.orderBy}`,
+      );
       try {
         for (;;) {
           const r = await q.query<{ j: string }>(`FETCH FORWARD ${batchSize} FROM ${cursor}`);

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { AppError } from '../errors.ts';
+import { STORAGE_FULL_DETAIL, isDatabaseUnavailable, isStorageFull } from './unavailable.ts';
+import { secureDataDir } from './data-dir.ts';
 
 /**
  * One store interface over two engines: a Postgres server (node-postgres pool) and
@@ -36,7 +39,8 @@ export type DbKind = 'pglite' | 'postgres';
 export interface Db {
   readonly kind: DbKind;
   tenant<T>(tenantId: string, fn: (q: Queryable) => Promise<T>): Promise<T>;
-  system<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** `noSort`: plan this transaction without sorts where any other plan exists (the claim: store/queue.ts). */
+  system<T>(fn: (q: Queryable) => Promise<T>, o?: { noSort?: boolean }): Promise<T>;
   /** As the connecting (owner) role, without RLS roles: migrations and maintenance only. */
   owner<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves once listening. */
@@ -54,27 +58,61 @@ const SYSTEM_PREAMBLE = `SELECT set_config('role', '${SYSTEM_ROLE}', true)`;
 
 export function openPostgres(url: string, poolSize: number): Db {
   // Keep timestamps as Date and bigint counts out of the schema's results (we cast to int).
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'tramline' });
+  // A connection that cannot be made in 5 s fails the request (503) instead of holding it until the OS gives up.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'tramline', connectionTimeoutMillis: 5_000 });
   pool.on('error', () => {
     /* an idle client died (server restart); the pool replaces it */
   });
 
   // BEGIN and the role switch travel in one round trip (simple protocol; the tenant id is a quoted literal).
-  const begin = (role: 'tenant' | 'system' | 'owner', tenantId: string): string =>
+  // No JIT: it compiles a plan that looks expensive on every execution, and the claim's estimate (a recursive
+  // CTE) crossed jit_above_cost: ~1.2 s of LLVM per claim for a 10 ms query, the fleet down to a few deliveries
+  // a second. Short OLTP statements never repay it. Per transaction, so a transaction-pooling proxy is fine.
+  const begin = (role: 'tenant' | 'system' | 'owner', tenantId: string, noSort: boolean): string =>
     role === 'tenant'
-      ? `BEGIN; SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', ${pg.escapeLiteral(tenantId)}, true)`
+      ? `BEGIN; SET LOCAL jit = off; SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', ${pg.escapeLiteral(tenantId)}, true)`
       : role === 'system'
-        ? `BEGIN; ${SYSTEM_PREAMBLE}`
-        : 'BEGIN';
+        ? `BEGIN; SET LOCAL jit = off;${noSort ? ' SET LOCAL enable_sort = off;' : ''} ${SYSTEM_PREAMBLE}`
+        : 'BEGIN; SET LOCAL jit = off';
 
-  async function inTx<T>(role: 'tenant' | 'system' | 'owner', tenantId: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  async function inTx<T>(
+    role: 'tenant' | 'system' | 'owner',
+    tenantId: string,
+    fn: (q: Queryable) => Promise<T>,
+    noSort = false,
+  ): Promise<T> {
+    try {
+      return await attempt(role, tenantId, fn, noSort);
+    } catch (err) {
+      // The database went away (restart, failover, network): a retry will work, so say so (503), not 500.
+      if (isDatabaseUnavailable(err)) throw new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly', { cause: err });
+      if (isStorageFull(err)) throw new AppError('UNAVAILABLE', STORAGE_FULL_DETAIL, { cause: err });
+      throw err;
+    }
+  }
+
+  async function attempt<T>(
+    role: 'tenant' | 'system' | 'owner',
+    tenantId: string,
+    fn: (q: Queryable) => Promise<T>,
+    noSort: boolean,
+  ): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: a connection lost mid-transaction (a restart,
+    // a failover) would be an uncaught 'error' event and kill the process. The query in flight fails on
+    // its own; this only keeps the process alive and the dead client out of the pool.
+    const onLost = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onLost);
     try {
-      await client.query(begin(role, tenantId));
+      await client.query(begin(role, tenantId, noSort));
       const q: Queryable = {
         query: async (text, values, name) => {
-          const r = await client.query(name ? { name, text, values: values as unknown[] | undefined } : { text, values: values as unknown[] | undefined });
+          const r = await client.query(
+            name ? { name, text, values: values as unknown[] | undefined } : { text, values: values as unknown[] | undefined },
+          );
           return { rows: r.rows, rowCount: r.rowCount ?? 0 };
         },
         exec: async (text) => {
@@ -92,6 +130,7 @@ export function openPostgres(url: string, poolSize: number): Db {
       }
       throw err;
     } finally {
+      client.off('error', onLost);
       client.release(broken);
     }
   }
@@ -99,7 +138,7 @@ export function openPostgres(url: string, poolSize: number): Db {
   return {
     kind: 'postgres',
     tenant: (tenantId, fn) => inTx('tenant', tenantId, fn),
-    system: (fn) => inTx('system', '', fn),
+    system: (fn, o) => inTx('system', '', fn, o?.noSort),
     owner: (fn) => inTx('owner', '', fn),
     async listen(channel, onNotify) {
       let closed = false;
@@ -144,13 +183,19 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
   // they run as EXECUTE with the parameters as escaped literals. PREPARE is not transactional: a statement
   // prepared in a transaction that rolls back stays prepared.
   const prepared = new Set<string>();
-  const inTx = <T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>): Promise<T> =>
+  // A full data folder is said as such (503 + Retry-After), not as an internal error.
+  const transaction: typeof db.transaction = (fn) =>
+    db.transaction(fn).catch((err: unknown) => {
+      throw isStorageFull(err) ? new AppError('UNAVAILABLE', STORAGE_FULL_DETAIL, { cause: err }) : err;
+    });
+  const inTx = <T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>, noSort = false): Promise<T> =>
     // PGlite serialises transactions itself: one connection, one transaction at a time.
-    db.transaction(async (tx) => {
-      if (preamble) await tx.query(preamble, params);
+    transaction(async (tx) => {
+      if (noSort) await tx.exec(`SET LOCAL enable_sort = off; ${preamble}`);
+      else if (preamble) await tx.query(preamble, params);
       return fn({
         query: async (text, values, name) => {
-          let r;
+          let r: Awaited<ReturnType<typeof tx.query>>;
           if (name) {
             if (!prepared.has(name)) {
               await tx.exec(`PREPARE ${name} AS ${text}`);
@@ -171,7 +216,7 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
     kind: 'pglite',
     pglite: db,
     tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
-    system: (fn) => inTx(SYSTEM_PREAMBLE, [], fn),
+    system: (fn, o) => inTx(SYSTEM_PREAMBLE, [], fn, o?.noSort),
     owner: (fn) => inTx(null, [], fn),
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, onNotify);
@@ -201,7 +246,11 @@ export function sqlLiteral(v: unknown): string {
 /** Postgres array input syntax: every element quoted (backslash and quote escaped), NULL bare. */
 function arrayLiteral(a: readonly unknown[]): string {
   const element = (x: unknown): string =>
-    x === null || x === undefined ? 'NULL' : Array.isArray(x) ? arrayLiteral(x) : `"${String(x instanceof Date ? x.toISOString() : x).replace(/[\\"]/g, '\\$&')}"`;
+    x === null || x === undefined
+      ? 'NULL'
+      : Array.isArray(x)
+        ? arrayLiteral(x)
+        : `"${String(x instanceof Date ? x.toISOString() : x).replace(/[\\"]/g, '\\$&')}"`;
   return `{${a.map(element).join(',')}}`;
 }
 
@@ -215,7 +264,7 @@ const heldLocks = new Set<string>();
  * every start, so after a kill -9 the restarted process finds its own pid in the file.
  */
 export function lockDataDir(dataDir: string): () => void {
-  fs.mkdirSync(dataDir, { recursive: true });
+  secureDataDir(dataDir);
   const lockPath = path.join(dataDir, 'tramline.pid');
   for (let i = 0; i < 2; i++) {
     try {

@@ -3,6 +3,11 @@ import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_tenant_keys.ts';
 import * as m0003 from './migrations/0003_audit_log.ts';
 import * as m0004 from './migrations/0004_message_traceparent.ts';
+import * as m0005 from './migrations/0005_dashboard_users.ts';
+import * as m0006 from './migrations/0006_delivery_control.ts';
+import * as m0007 from './migrations/0007_payload_control.ts';
+import * as m0008 from './migrations/0008_password_resets.ts';
+import * as m0012 from './migrations/0012_tenant_rate_limit.ts';
 
 /** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
 const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -10,6 +15,11 @@ const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0002_tenant_keys', sql: m0002.sql },
   { id: '0003_audit_log', sql: m0003.sql },
   { id: '0004_message_traceparent', sql: m0004.sql },
+  { id: '0005_dashboard_users', sql: m0005.sql },
+  { id: '0006_delivery_control', sql: m0006.sql },
+  { id: '0007_payload_control', sql: m0007.sql },
+  { id: '0008_password_resets', sql: m0008.sql },
+  { id: '0012_tenant_rate_limit', sql: m0012.sql },
 ];
 
 // Any constant will do; it only has to be the same for every Tramline process.

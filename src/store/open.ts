@@ -2,12 +2,16 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { lockDataDir, openPglite, openPostgres, type Db } from './db.ts';
 import { migrate } from './migrate.ts';
+import { restrictTree } from './data-dir.ts';
 
 /**
  * Opens the configured store: Postgres when DATABASE_URL is set, else PGlite in the data folder (locked).
  * Migrates it, unless `migrate: false` (a backup reads the schema as it is, and never changes it).
  */
-export async function openStore(config: Config, opts: { migrate?: boolean } = {}): Promise<{ db: Db; release: () => void; applied: string[] }> {
+export async function openStore(
+  config: Config,
+  opts: { migrate?: boolean } = {},
+): Promise<{ db: Db; release: () => void; applied: string[] }> {
   const migrateIt = (db: Db): Promise<string[]> => (opts.migrate === false ? Promise.resolve([]) : migrate(db));
   if (config.databaseUrl) {
     const db = openPostgres(config.databaseUrl, config.dbPoolSize);
@@ -16,6 +20,7 @@ export async function openStore(config: Config, opts: { migrate?: boolean } = {}
   const release = lockDataDir(config.dataDir);
   try {
     const db = await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
+    restrictTree(config.dataDir);
     return { db, release, applied: await migrateIt(db) };
   } catch (err) {
     release();

@@ -9,9 +9,15 @@ export interface PageQuery {
   cursor?: string | undefined;
 }
 
-/** Rows were fetched with `LIMIT limit + 1`: the extra row only says whether there is a next page. */
-export function toPage<R, T>(rows: R[], limit: number, keyOf: (r: R) => string, map: (r: R) => T): Page<T> {
+/**
+ * Rows were fetched with `LIMIT limit + 1`: the extra row only says whether there is a next page.
+ * Rows selected with an entity's column list are already in the entity's shape (see entity.ts); `map`
+ * is for rows that are not.
+ */
+export function toPage<R>(rows: R[], limit: number, keyOf: (r: R) => string): Page<R>;
+export function toPage<R, T>(rows: R[], limit: number, keyOf: (r: R) => string, map: (r: R) => T): Page<T>;
+export function toPage<R, T>(rows: R[], limit: number, keyOf: (r: R) => string, map?: (r: R) => T): Page<R | T> {
   const more = rows.length > limit;
   const slice = more ? rows.slice(0, limit) : rows;
-  return { data: slice.map(map), nextCursor: more && slice.length > 0 ? keyOf(slice[slice.length - 1]!) : null };
+  return { data: map ? slice.map(map) : slice, nextCursor: more && slice.length > 0 ? keyOf(slice[slice.length - 1]!) : null };
 }

@@ -28,6 +28,8 @@ describe('fast metrics', () => {
   it('exports a label-less histogram at zero before any observation', async () => {
     const r = new Registry();
     new FastHistogram('y_seconds', 'Y.', [], [1], r).child();
-    expect(await r.metrics()).toBe('# HELP y_seconds Y.\n# TYPE y_seconds histogram\ny_seconds_bucket{le="1"} 0\ny_seconds_bucket{le="+Inf"} 0\ny_seconds_sum 0\ny_seconds_count 0\n');
+    expect(await r.metrics()).toBe(
+      '# HELP y_seconds Y.\n# TYPE y_seconds histogram\ny_seconds_bucket{le="1"} 0\ny_seconds_bucket{le="+Inf"} 0\ny_seconds_sum 0\ny_seconds_count 0\n',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Metrics } from './metrics.ts';
-import { listenHttp } from '../http-listen.ts';
+import { listenHttp } from '../net/http-listen.ts';
 
 export interface MetricsServer {
   readonly url: string;

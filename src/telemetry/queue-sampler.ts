@@ -9,7 +9,10 @@ export const SAMPLE_TTL_MS = 5_000;
  * `ttlMs`; concurrent scrapes share the query in flight. A failed sample keeps the last good one
  * (the gauges go stale rather than vanish) and is retried on the next scrape.
  */
-export function createQueueSampler(db: Db, o: { ttlMs?: number; clock?: () => number; onError?: (err: unknown) => void } = {}): () => Promise<QueueSample | null> {
+export function createQueueSampler(
+  db: Db,
+  o: { ttlMs?: number; clock?: () => number; onError?: (err: unknown) => void } = {},
+): () => Promise<QueueSample | null> {
   const ttl = o.ttlMs ?? SAMPLE_TTL_MS;
   const clock = o.clock ?? Date.now;
   let last: QueueSample | null = null;

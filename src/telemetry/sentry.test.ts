@@ -22,7 +22,20 @@ describe('scrubEvent', () => {
     } as unknown as ErrorEvent;
     const out = scrubEvent(event);
     const text = JSON.stringify(out);
-    for (const s of ['tl_live_abcdef', 'tl_abc_123', 'whsec_AAAA', 'tlp_x.y.z', 'q-secret', '4111', 'c-secret', 'tl_h', '203.0.113.9', 'tl_crumb', '"body"']) expect(text, s).not.toContain(s);
+    for (const s of [
+      'tl_live_abcdef',
+      'tl_abc_123',
+      'whsec_AAAA',
+      'tlp_x.y.z',
+      'q-secret',
+      '4111',
+      'c-secret',
+      'tl_h',
+      '203.0.113.9',
+      'tl_crumb',
+      '"body"',
+    ])
+      expect(text, s).not.toContain(s);
     expect(out.request).toEqual({ method: 'POST', url: 'https://gw.example/v1/consumers/c/messages', headers: { 'user-agent': 'curl/8' } });
     expect(out.exception!.values![0]!.value).toBe('key [redacted] and secret [redacted] and portal [redacted] rejected');
     expect(out.tags).toEqual({ route: '/v1/consumers/:consumer/messages' });

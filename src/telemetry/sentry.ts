@@ -21,12 +21,17 @@ export function scrubEvent(event: ErrorEvent): ErrorEvent {
   if (event.message) event.message = scrubText(event.message);
   for (const ex of event.exception?.values ?? []) if (ex.value) ex.value = scrubText(ex.value);
   delete event.user;
-  if (event.breadcrumbs) event.breadcrumbs = event.breadcrumbs.map((b) => ({ ...b, message: b.message ? scrubText(b.message) : b.message, data: undefined }));
+  if (event.breadcrumbs)
+    event.breadcrumbs = event.breadcrumbs.map((b) => ({ ...b, message: b.message ? scrubText(b.message) : b.message, data: undefined }));
   return event;
 }
 
 /** Sentry for errors only (no performance tracing: that is OpenTelemetry's job, see otel.ts). */
-export async function startSentry(dsn: string, release: string, debug = false): Promise<{ reporter: ErrorReporter; flush: (timeoutMs: number) => Promise<void> }> {
+export async function startSentry(
+  dsn: string,
+  release: string,
+  debug = false,
+): Promise<{ reporter: ErrorReporter; flush: (timeoutMs: number) => Promise<void> }> {
   const Sentry = await import('@sentry/node');
   Sentry.init({
     dsn,

@@ -1,5 +1,15 @@
-import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
-import { VERSION } from '../version.ts';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Span,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { VERSION } from '../boot/version.ts';
 import { tracingStarted } from './process.ts';
 
 /**
@@ -40,11 +50,21 @@ async function inSpan<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T>
 }
 
 /** `tramline.publish`: the commit of one published message, a child of the HTTP request's span. */
-export function withPublishSpan<T>(attributes: { tenantId: string; consumer: string; eventType: string }, fn: (span: Span) => Promise<T>): Promise<T> {
+export function withPublishSpan<T>(
+  attributes: { tenantId: string; consumer: string; eventType: string },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   if (!tracingStarted()) return fn(OFF);
   return tracer.startActiveSpan(
     'tramline.publish',
-    { kind: SpanKind.PRODUCER, attributes: { 'tramline.tenant_id': attributes.tenantId, 'tramline.consumer': attributes.consumer, 'tramline.event_type': attributes.eventType } },
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'tramline.tenant_id': attributes.tenantId,
+        'tramline.consumer': attributes.consumer,
+        'tramline.event_type': attributes.eventType,
+      },
+    },
     (span) => inSpan(span, fn),
   );
 }

@@ -30,8 +30,15 @@ export function client(base: string, token?: string): Client {
     }
     return { status: res.status, headers: res.headers, body: parsed };
   };
-  const json = (method: string) => (path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    raw(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? headers : { 'content-type': 'application/json', ...headers });
+  const json =
+    (method: string) =>
+    (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      raw(
+        method,
+        path,
+        body === undefined ? undefined : JSON.stringify(body),
+        body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      );
   return {
     get: (path, headers) => raw('GET', path, undefined, headers),
     post: json('POST'),

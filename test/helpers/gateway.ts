@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { loadConfig, type Config, type Role } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { openTestDb, type TestDb } from './db.ts';
 import { client, type Client } from './client.ts';
 
@@ -21,6 +21,10 @@ export const TEST_ENV: Record<string, string> = {
   TRAMLINE_POLL_INTERVAL: '100ms',
   TRAMLINE_DELIVERY_TIMEOUT: '3s',
   TRAMLINE_SHUTDOWN_TIMEOUT: '2s',
+  // Suites that send many bad keys on purpose (isolation, fuzzing) must see 401s, not the guessing brake.
+  TRAMLINE_AUTH_FAILURES_PER_IP: '1000000',
+  // Many gateways per test process: each its own metrics port.
+  TRAMLINE_METRICS_PORT: '0',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
 };
 
@@ -43,7 +47,12 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const testDb = opts.testDb ?? (await openTestDb());
   const config = loadConfig({ ...TEST_ENV, ...(testDb.url ? { DATABASE_URL: testDb.url } : {}), ...opts.env });
-  const gateway = await startGateway(config, opts.role ?? 'all', opts.log ? createLogger(config.logLevel, 'tramline', opts.log) : pino({ level: config.logLevel }), { db: testDb.db });
+  const gateway = await startGateway(
+    config,
+    opts.role ?? 'all',
+    opts.log ? createLogger(config.logLevel, 'tramline', opts.log) : pino({ level: config.logLevel }),
+    { db: testDb.db },
+  );
   const url = gateway.url!;
   return {
     url,

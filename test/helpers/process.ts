@@ -51,13 +51,30 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT']) if (process.env[k] !== undefined) base[k] = process.env[k];
   // Every process of one test fleet shares a master key, as a real fleet must (a test may override it).
   if (env.DATABASE_URL) base.TRAMLINE_MASTER_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+  // dist/ was built once before the run (test/build-once.ts): every child runs that build, even when a
+  // source file is edited during the run (bin/tramline.js would otherwise rebuild it in the middle of a test).
+  base.TRAMLINE_BUILD_CHECK = '0';
   for (const [k, v] of Object.entries(env)) if (v !== undefined) base[k] = v;
   return base;
 }
 
-export function spawnTramline(args: string[], env: Record<string, string | undefined>, opts: { name?: string } = {}): TramlineProcess {
+/**
+ * `opts.entry`: another build of Tramline (node arguments instead of this checkout's bin, and its folder).
+ * `opts.launcher`: a command that runs the rest of its arguments with `exec` (the pid stays Tramline's), e.g. one
+ * that first moves itself into a cgroup, so that node starts already inside it.
+ */
+export function spawnTramline(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { name?: string; entry?: { nodeArgs: string[]; cwd: string }; launcher?: string[] } = {},
+): TramlineProcess {
   const name = opts.name ?? `tramline ${args.join(' ')}`;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, ...(opts.entry?.nodeArgs ?? [BIN]), ...args];
+  const child = spawn(opts.launcher?.[0] ?? argv[0]!, [...(opts.launcher?.slice(1) ?? []), ...(opts.launcher ? argv : argv.slice(1))], {
+    cwd: opts.entry?.cwd ?? ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let so = '';
   let se = '';
@@ -116,7 +133,10 @@ export function spawnTramline(args: string[], env: Record<string, string | undef
           if (matches()) done();
           else if (exit) done(new Error(`${name} exited (${JSON.stringify(exit)}) before printing ${String(pattern)}:\n${tail()}`));
         };
-        const timer = setTimeout(() => done(new Error(`${name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
+        const timer = setTimeout(
+          () => done(new Error(`${name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${tail()}`)),
+          timeoutMs,
+        );
         listeners.add(check);
         check();
       });
@@ -194,7 +214,9 @@ export function printChildOutputOnFailure(): void {
     onTestFailed(() => {
       for (const p of all.slice(from)) {
         const o = p.output();
-        console.log(`----- ${p.name} (pid ${p.pid}, exit ${JSON.stringify(p.exit)}) -----\n${o.length > 20_000 ? `…${o.slice(-20_000)}` : o}`);
+        console.log(
+          `----- ${p.name} (pid ${p.pid}, exit ${JSON.stringify(p.exit)}) -----\n${o.length > 20_000 ? `…${o.slice(-20_000)}` : o}`,
+        );
       }
     });
   });

@@ -16,7 +16,7 @@ afterAll(async () => {
   await rx?.close();
 });
 
-type Entry = { actor: string; action: string; target: string | null; ip: string | null; status: number; at: string };
+type Entry = { actor: string; action: string; target: string | null; ip: string | null; status: number; createdAt: string };
 
 async function log(): Promise<Entry[]> {
   // Entries are written just after each response: poll until the writes have landed.
@@ -63,7 +63,7 @@ describe('audit log', () => {
     for (const x of entries.filter((y) => y.action !== 'tenant.create')) {
       expect(x.actor).toMatch(/^key:key_/);
       expect(x.ip).toMatch(/127\.0\.0\.1/);
-      expect(Date.parse(x.at)).toBeGreaterThan(Date.now() - 60_000);
+      expect(Date.parse(x.createdAt)).toBeGreaterThan(Date.now() - 60_000);
     }
   });
 
@@ -71,7 +71,8 @@ describe('audit log', () => {
     const c = (await t.api.post('/v1/consumers', { name: 'Gone' })).body.id as string;
     const e = (await t.api.post(`/v1/consumers/${c}/endpoints`, { url: `${rx.url}/gone` })).body.id as string;
     await t.api.post(`/v1/consumers/${c}/messages`, { eventType: 'a.b', payload: {} });
-    for (let i = 0; i < 100 && !(await log()).some((x) => x.action === 'endpoint.disable'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !(await log()).some((x) => x.action === 'endpoint.disable'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await log()).find((x) => x.action === 'endpoint.disable')).toMatchObject({ actor: 'system', target: e });
   });
 
@@ -81,7 +82,9 @@ describe('audit log', () => {
     expect(theirs.map((x) => x.action)).toEqual(['tenant.create']);
     const tampered = gw.testDb.db.tenant(t.id, (q) => q.query(`DELETE FROM audit_log`));
     await expect(tampered).rejects.toThrow(/permission denied/);
-    const read = (await t.api.get('/v1/audit-log', { authorization: `Bearer ${(await t.api.post('/v1/api-keys', { scopes: ['read'] })).body.key}` })).status;
+    const read = (
+      await t.api.get('/v1/audit-log', { authorization: `Bearer ${(await t.api.post('/v1/api-keys', { scopes: ['read'] })).body.apiKey}` })
+    ).status;
     expect(read).toBe(403); // admin only
   });
 });

@@ -13,14 +13,22 @@ import { createLocalKeyWrapper, parseMasterKeys } from '../../src/domain/secrets
 import { BACKUP_LOCK, listTables } from '../../src/store/backup-read.ts';
 import { BACKUP_TABLES, NOT_BACKED_UP } from '../../src/store/backup-tables.ts';
 import { openPglite, openPostgres, type Db } from '../../src/store/db.ts';
-import { folderStorage } from '../../src/storage/folder.ts';
-import { s3Storage } from '../../src/storage/s3.ts';
-import { VERSION } from '../../src/version.ts';
+import { folderStorage } from '../../src/domain/backup/storage/folder.ts';
+import { s3Storage } from '../../src/domain/backup/storage/s3.ts';
+import { VERSION } from '../../src/boot/version.ts';
 import { engine, openTestDb, type TestDb } from '../helpers/db.ts';
 import { createTenant, startTestGateway, TEST_MASTER_KEY, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { client } from '../helpers/client.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { emptyPostgresDatabase, freePort, killAll, printChildOutputOnFailure, runTramline, spawnTramline, waitUntil } from '../helpers/process.ts';
+import {
+  emptyPostgresDatabase,
+  freePort,
+  killAll,
+  printChildOutputOnFailure,
+  runTramline,
+  spawnTramline,
+  waitUntil,
+} from '../helpers/process.ts';
 import { startS3, type TestS3 } from '../helpers/s3.ts';
 
 printChildOutputOnFailure();
@@ -96,7 +104,11 @@ beforeAll(async () => {
   const lane = async (): Promise<void> => {
     while (publishing) {
       const i = n++;
-      const r = await acme.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'invoice.paid', eventId: `inv_${i}`, payload: { i, text: 'über ✓ "quoted"\n' } });
+      const r = await acme.api.post(`/v1/consumers/${consumer}/messages`, {
+        eventType: 'invoice.paid',
+        eventId: `inv_${i}`,
+        payload: { i, text: 'über ✓ "quoted"\n' },
+      });
       if (r.status === 202) accepted.push(r.body.id);
     }
   };
@@ -194,7 +206,11 @@ describe('restore into a new, empty database', () => {
     expect((await api.get(`/v1/consumers/globex/endpoints/${endpoints[0]}`)).body.headers).toEqual({ 'x-token': 'sealed-header' });
     expect((await api.get(`/v1/consumers/globex/endpoints/${endpoints[0]}/secret`)).body.secret).toBe(secret);
 
-    const published = await api.post('/v1/consumers/globex/messages', { eventType: 'invoice.paid', eventId: 'after-restore', payload: { restored: true } });
+    const published = await api.post('/v1/consumers/globex/messages', {
+      eventType: 'invoice.paid',
+      eventId: 'after-restore',
+      payload: { restored: true },
+    });
     expect(published.status).toBe(202);
     const hit = await waitUntil(
       () => rx.received.find((r) => r.headers['webhook-id'] === published.body.id && r.path === '/a'),
@@ -246,9 +262,9 @@ describe('moving one tenant', () => {
     expect(m.tables.find((t) => t.name === 'attempts')!.rows).toBe(0);
 
     await restoreBackup({ db: targetGw.testDb.db, storage: folderStorage(dir), keys });
-    expect((await targetGw.testDb.db.system((q) => q.query<{ id: string }>('SELECT id FROM tenants ORDER BY id'))).rows.map((r) => r.id).sort()).toEqual(
-      [other.id, beta.id].sort(),
-    );
+    expect(
+      (await targetGw.testDb.db.system((q) => q.query<{ id: string }>('SELECT id FROM tenants ORDER BY id'))).rows.map((r) => r.id).sort(),
+    ).toEqual([other.id, beta.id].sort());
     const api = client(targetGw.url, beta.key);
     expect((await api.get(`/v1/consumers/${beta.consumer}/messages/${beta.message}`)).body.payload).toEqual({ beta: 1 });
     expect((await api.get(`/v1/consumers/${beta.consumer}/endpoints/${beta.endpoint}/secret`)).body.secret).toBe(beta.secret);
@@ -288,7 +304,9 @@ describe('refusals', () => {
   it('a backup without its manifest (incomplete) is refused, on the command line too', async () => {
     const d = copy('no-manifest');
     fs.rmSync(path.join(d, 'manifest.json'));
-    await expect(restoreBackup({ db: empty.db, storage: folderStorage(d), keys })).rejects.toThrow(/no manifest\.json: the backup is incomplete/);
+    await expect(restoreBackup({ db: empty.db, storage: folderStorage(d), keys })).rejects.toThrow(
+      /no manifest\.json: the backup is incomplete/,
+    );
     await untouched();
     const t = await freshTarget();
     const run = await runTramline(['restore', d], t.env, 60_000);
@@ -304,20 +322,27 @@ describe('refusals', () => {
     const bytes = fs.readFileSync(file);
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
     fs.writeFileSync(file, bytes);
-    await expect(restoreBackup({ db: empty.db, storage: folderStorage(d), keys })).rejects.toThrow(/attempts\.ndjson\.gz: checksum mismatch/);
+    await expect(restoreBackup({ db: empty.db, storage: folderStorage(d), keys })).rejects.toThrow(
+      /attempts\.ndjson\.gz: checksum mismatch/,
+    );
     await untouched();
   });
 
   it('a wrong or missing master key is refused before anything is loaded', async () => {
     const wrong = createLocalKeyWrapper(new Map([[1, randomBytes(32)]]), 1);
-    await expect(restoreBackup({ db: empty.db, storage: folderStorage(fullDir), keys: wrong })).rejects.toThrow(/master key of the instance that took the backup/);
+    await expect(restoreBackup({ db: empty.db, storage: folderStorage(fullDir), keys: wrong })).rejects.toThrow(
+      /master key of the instance that took the backup/,
+    );
     await expect(restoreBackup({ db: empty.db, storage: folderStorage(fullDir), keys: null })).rejects.toThrow(/no master key/);
     await untouched();
   });
 
   it('a backup into a folder that already holds one is refused', async () => {
     const before = fs.readFileSync(path.join(fullDir, 'manifest.json'), 'utf8');
-    const run = await runTramline(['backup', fullDir], { TRAMLINE_DATA_DIR: path.join(tmp, 'unused'), TRAMLINE_MASTER_KEY: TEST_MASTER_KEY });
+    const run = await runTramline(['backup', fullDir], {
+      TRAMLINE_DATA_DIR: path.join(tmp, 'unused'),
+      TRAMLINE_MASTER_KEY: TEST_MASTER_KEY,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/already holds a backup/);
     expect(fs.readFileSync(path.join(fullDir, 'manifest.json'), 'utf8')).toBe(before);
@@ -326,26 +351,41 @@ describe('refusals', () => {
   it('a database with a table this version does not know is not backed up (it would be left out silently)', async () => {
     await empty.db.owner((q) => q.exec('CREATE TABLE webhooks_extra (id text PRIMARY KEY)'));
     const dir = path.join(tmp, 'unknown-table');
-    await expect(takeBackup({ db: empty.db, storage: folderStorage(dir), clock, tramlineVersion: VERSION })).rejects.toThrow(/tables this Tramline does not know \(webhooks_extra\)/);
+    await expect(takeBackup({ db: empty.db, storage: folderStorage(dir), clock, tramlineVersion: VERSION })).rejects.toThrow(
+      /tables this Tramline does not know \(webhooks_extra\)/,
+    );
     expect(fs.existsSync(path.join(dir, 'manifest.json'))).toBe(false);
   });
 
   // The embedded database's folder belongs to one process: with a gateway on it, the command says so and exits.
-  it.runIf(engine() === 'pglite')('backup and restore refuse, without hanging, while a gateway holds the data folder', async () => {
-    const dataDir = fs.mkdtempSync(path.join(tmp, 'held-'));
-    const port = await freePort();
-    const env = { TRAMLINE_DATA_DIR: dataDir, TRAMLINE_MASTER_KEY: TEST_MASTER_KEY, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-    const g = spawnTramline(['start'], env);
-    await g.waitForReady(`http://127.0.0.1:${port}`);
-    for (const args of [['backup', path.join(tmp, 'never')], ['restore', fullDir]]) {
-      const run = await runTramline(args, env, 30_000);
-      expect(run.timedOut).toBe(false);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/while a gateway has it open.*Stop the gateway/s);
-    }
-    expect(fs.existsSync(path.join(tmp, 'never', 'manifest.json'))).toBe(false);
-    expect((await g.stop()).code).toBe(0);
-  }, 90_000);
+  it.runIf(engine() === 'pglite')(
+    'backup and restore refuse, without hanging, while a gateway holds the data folder',
+    async () => {
+      const dataDir = fs.mkdtempSync(path.join(tmp, 'held-'));
+      const port = await freePort();
+      const env = {
+        TRAMLINE_DATA_DIR: dataDir,
+        TRAMLINE_MASTER_KEY: TEST_MASTER_KEY,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      };
+      const g = spawnTramline(['start'], env);
+      await g.waitForReady(`http://127.0.0.1:${port}`);
+      for (const args of [
+        ['backup', path.join(tmp, 'never')],
+        ['restore', fullDir],
+      ]) {
+        const run = await runTramline(args, env, 30_000);
+        expect(run.timedOut).toBe(false);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/while a gateway has it open.*Stop the gateway/s);
+      }
+      expect(fs.existsSync(path.join(tmp, 'never', 'manifest.json'))).toBe(false);
+      expect((await g.stop()).code).toBe(0);
+    },
+    90_000,
+  );
 });
 
 describe('S3', () => {
@@ -368,7 +408,10 @@ describe('S3', () => {
       const bulk = await createTenant(g, 'Bulk');
       const c = (await bulk.api.post('/v1/consumers', { name: 'Big' })).body.id;
       for (let i = 0; i < 50; i++) {
-        const r = await bulk.api.post(`/v1/consumers/${c}/messages`, { eventType: 'blob', payload: { blob: randomBytes(110_000).toString('base64') } });
+        const r = await bulk.api.post(`/v1/consumers/${c}/messages`, {
+          eventType: 'blob',
+          payload: { blob: randomBytes(110_000).toString('base64') },
+        });
         expect(r.status).toBe(202);
       }
     } finally {
@@ -393,7 +436,7 @@ describe('S3', () => {
     const again = await runTramline(['backup', 's3://backups/again'], { ...t.env, ...s3.env }, 120_000);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/Backup written to s3:\/\/backups\/again/);
-    const copyManifest = JSON.parse((await streamText(await bucket('again').get('manifest.json')))) as Manifest;
+    const copyManifest = JSON.parse(await streamText(await bucket('again').get('manifest.json'))) as Manifest;
     expect(copyManifest.tables.map((x) => [x.name, x.rows])).toEqual(m.tables.map((x) => [x.name, x.rows]));
   }, 240_000);
 
@@ -435,7 +478,14 @@ describe('retention in a folder', () => {
   it('keeps N, one backup per interval however often it is asked', async () => {
     const dir = path.join(tmp, 'scheduled');
     let now = Date.parse('2026-11-26T00:00:00Z');
-    const o = { db: small.db, storage: folderStorage(dir), clock: () => new Date(now), intervalMs: 3_600_000, keep: 3, tramlineVersion: VERSION };
+    const o = {
+      db: small.db,
+      storage: folderStorage(dir),
+      clock: () => new Date(now),
+      intervalMs: 3_600_000,
+      keep: 3,
+      tramlineVersion: VERSION,
+    };
     const taken: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await runScheduledBackup(o);

@@ -2,11 +2,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, type Client } from '../helpers/client.ts';
+import type { Client } from '../helpers/client.ts';
 import { engine } from '../helpers/db.ts';
 import { createTenant, startTestGateway, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { emptyPostgresDatabase, freePort, killAll, printChildOutputOnFailure, runTramline, sleep, spawnTramline, waitUntil } from '../helpers/process.ts';
+import {
+  emptyPostgresDatabase,
+  freePort,
+  killAll,
+  printChildOutputOnFailure,
+  runTramline,
+  spawnTramline,
+  waitUntil,
+} from '../helpers/process.ts';
 
 /**
  * Races: many identical publishes at once, two `migrate` processes at once, and many deliveries
@@ -18,7 +26,7 @@ let rx: Receiver;
 
 printChildOutputOnFailure();
 beforeAll(async () => {
-  gw = await startTestGateway({ env: { TRAMLINE_ENDPOINT_CONCURRENCY: '2' } });
+  gw = await startTestGateway({ env: { TRAMLINE_ENDPOINT_CONCURRENCY: '2', TRAMLINE_ENDPOINT_CONCURRENCY_MAX: '16' } });
   t = await createTenant(gw, 'Racers');
   rx = await startReceiver();
 });
@@ -36,7 +44,12 @@ async function consumerWithEndpoint(api: Client, url: string): Promise<{ consume
   return { consumer: c.body.id, endpoint: e.body.id };
 }
 
-async function expectExactlyOneMessage(consumer: string, path: string, responses: Array<{ status: number; body: any; headers: Headers }>, eventId: string): Promise<void> {
+async function expectExactlyOneMessage(
+  consumer: string,
+  path: string,
+  responses: Array<{ status: number; body: any; headers: Headers }>,
+  eventId: string,
+): Promise<void> {
   const statuses = responses.map((r) => r.status);
   expect(statuses.filter((s) => s === 202)).toHaveLength(1);
   expect(statuses.filter((s) => s === 200)).toHaveLength(responses.length - 1);
@@ -55,8 +68,14 @@ async function expectExactlyOneMessage(consumer: string, path: string, responses
   expect(detail.body.deliveries).toHaveLength(1);
 
   await waitUntil(() => rx.received.some((r) => r.path === path) || undefined, 15_000, 'the delivery');
-  await waitUntil(async () => (await t.api.get(`/v1/consumers/${consumer}/messages/${original.id}`)).body.deliveries[0].state === 'succeeded' || undefined);
-  await sleep(500); // a second delivery would have arrived by now
+  const [delivery] = await waitUntil(async () => {
+    const ds = (await t.api.get(`/v1/consumers/${consumer}/messages/${original.id}`)).body.deliveries;
+    return ds[0]?.state === 'succeeded' ? ds : undefined;
+  });
+  // One delivery row, succeeded at its first attempt: a succeeded delivery is never claimed again, so no
+  // second copy is queued or in flight, and the one arrival is all there will be.
+  expect(delivery).toMatchObject({ state: 'succeeded', attempts: 1 });
+  expect((await t.api.get(`/v1/consumers/${consumer}/messages/${original.id}/attempts`)).body.data).toHaveLength(1);
   const got = rx.received.filter((r) => r.path === path);
   expect(got).toHaveLength(1);
   expect(got[0]!.headers['webhook-id']).toBe(original.id);
@@ -77,7 +96,11 @@ describe('idempotent publish under concurrency', () => {
     const { consumer } = await consumerWithEndpoint(t.api, `${rx.url}/same-key`);
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'order.paid', payload: { attempt: i } }, { 'idempotency-key': 'key-race-1' }),
+        t.api.post(
+          `/v1/consumers/${consumer}/messages`,
+          { eventType: 'order.paid', payload: { attempt: i } },
+          { 'idempotency-key': 'key-race-1' },
+        ),
       ),
     );
     await expectExactlyOneMessage(consumer, '/same-key', responses, 'key-race-1');
@@ -112,13 +135,32 @@ describe.runIf(engine() === 'postgres')('concurrent migrate (Postgres: PGlite is
       await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
       const [a, b] = await Promise.all(runs);
       for (const r of [a!, b!]) expect(r, r.stderr).toMatchObject({ code: 0, timedOut: false });
-      expect([a!.stdout, b!.stdout].sort()).toEqual(['Already up to date\n', 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent\n']);
+      expect([a!.stdout, b!.stdout].sort()).toEqual([
+        'Already up to date\n',
+        'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit\n',
+      ]);
 
-      const applied = await holder.query<{ id: string; n: number }>('SELECT id, count(*)::int AS n FROM tramline_migrations GROUP BY id ORDER BY id');
-      expect(applied.rows).toEqual([{ id: '0001_init', n: 1 }, { id: '0002_tenant_keys', n: 1 }, { id: '0003_audit_log', n: 1 }, { id: '0004_message_traceparent', n: 1 }]);
+      const applied = await holder.query<{ id: string; n: number }>(
+        'SELECT id, count(*)::int AS n FROM tramline_migrations GROUP BY id ORDER BY id',
+      );
+      expect(applied.rows).toEqual([
+        { id: '0001_init', n: 1 },
+        { id: '0002_tenant_keys', n: 1 },
+        { id: '0003_audit_log', n: 1 },
+        { id: '0004_message_traceparent', n: 1 },
+        { id: '0005_dashboard_users', n: 1 },
+        { id: '0006_delivery_control', n: 1 },
+        { id: '0007_payload_control', n: 1 },
+        { id: '0008_password_resets', n: 1 },
+        { id: '0012_tenant_rate_limit', n: 1 },
+      ]);
       // And the schema is whole: a gateway starts on it and reports ready.
       const port = await freePort();
-      const proc = spawnTramline(['start', '--role', 'api'], { ...env, PORT: String(port), HOST: '127.0.0.1' }, { name: 'api on the raced schema' });
+      const proc = spawnTramline(
+        ['start', '--role', 'api'],
+        { ...env, PORT: String(port), HOST: '127.0.0.1' },
+        { name: 'api on the raced schema' },
+      );
       await proc.waitForReady(`http://127.0.0.1:${port}`, 30_000);
       expect(await proc.stop()).toEqual({ code: 0, signal: null });
     } finally {
@@ -168,19 +210,26 @@ async function countingReceiver(delayFor: (path: string) => number) {
 }
 
 describe('per-endpoint concurrency', () => {
-  it('with TRAMLINE_ENDPOINT_CONCURRENCY=2 a slow endpoint never has more than 2 requests at once, and does not hold up a fast one', async () => {
-    const recv = await countingReceiver((path) => (path === '/slow' ? 500 : 0));
+  it('with TRAMLINE_ENDPOINT_CONCURRENCY=2 a slow endpoint never has more than 2 requests at once, and does not hold up a fast one, whose window grows', async () => {
+    // 500 ms is not a fast answer (domain/endpoint-health.ts): the slow endpoint keeps its window of 2. 50 ms is:
+    // the fast one, with more due than its window, grows it (up to TRAMLINE_ENDPOINT_CONCURRENCY_MAX, 16).
+    const recv = await countingReceiver((path) => (path === '/slow' ? 500 : 50));
     try {
       const slow = await consumerWithEndpoint(t.api, `${recv.url}/slow`);
       const fast = await consumerWithEndpoint(t.api, `${recv.url}/fast`);
-      const publish = (consumer: string, i: number) => t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'load.tick', payload: { i } });
+      const publish = (consumer: string, i: number) =>
+        t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'load.tick', payload: { i } });
       const started = Date.now();
       // The slow endpoint's backlog is queued first: 20 × 500 ms at 2 at a time is ≥ 5 s of work.
       const slowIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => publish(slow.consumer, i)))).map((r) => r.body.id as string);
       const fastPublishedAt = Date.now();
       const fastIds = (await Promise.all(Array.from({ length: 20 }, (_, i) => publish(fast.consumer, i)))).map((r) => r.body.id as string);
 
-      await waitUntil(() => recv.hits.filter((h) => h.path === '/slow' && h.end !== null).length >= 20 || undefined, 30_000, 'the slow backlog');
+      await waitUntil(
+        () => recv.hits.filter((h) => h.path === '/slow' && h.end !== null).length >= 20 || undefined,
+        30_000,
+        'the slow backlog',
+      );
       const slowHits = recv.hits.filter((h) => h.path === '/slow');
       const fastHits = recv.hits.filter((h) => h.path === '/fast');
       const lastFast = Math.max(...fastHits.map((h) => h.start));
@@ -197,7 +246,8 @@ describe('per-endpoint concurrency', () => {
       expect(slowHits).toHaveLength(20); // nothing sent twice: the 500 ms answers are well inside the delivery timeout
       expect(fastHits).toHaveLength(20);
       expect(recv.maxActive.get('/slow')).toBe(2); // the cap, and used to the full
-      expect(recv.maxActive.get('/fast')).toBeLessThanOrEqual(2);
+      expect(recv.maxActive.get('/fast')).toBeGreaterThan(2);
+      expect(recv.maxActive.get('/fast')).toBeLessThanOrEqual(16);
       // No starvation: the fast endpoint was served while the slow backlog was still being worked off.
       expect(lastFast).toBeLessThan(lastSlow);
       expect(slowBeforeFastDone).toBeLessThan(20);

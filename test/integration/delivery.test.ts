@@ -29,6 +29,16 @@ async function consumerWithEndpoint(body: Record<string, unknown> = {}, path = '
 
 const fromPath = (path: string) => rx.received.filter((r) => r.path === path);
 
+type DeliveryOut = { endpointId: string; state: string; attempts: number };
+
+/** The message's deliveries once none is still due or in flight (every delivery row is made at publish). */
+async function settledDeliveries(consumer: string, message: string): Promise<DeliveryOut[]> {
+  return waitUntil(async () => {
+    const ds = (await t.api.get(`/v1/consumers/${consumer}/messages/${message}`)).body.deliveries as DeliveryOut[];
+    return ds.every((d) => d.state === 'succeeded' || d.state === 'failed') ? ds : undefined;
+  });
+}
+
 describe('delivery', () => {
   it('delivers every message signed in the Standard Webhooks format', async () => {
     const { consumer, secret } = await consumerWithEndpoint({}, '/signed');
@@ -52,7 +62,9 @@ describe('delivery', () => {
     }
     expect(new Set(fromPath('/signed').map((r) => r.headers['webhook-id']))).toEqual(new Set(ids));
     const msg = await t.api.get(`/v1/consumers/${consumer}/messages/${ids[0]}`);
-    await waitUntil(async () => ((await t.api.get(`/v1/consumers/${consumer}/messages/${ids[0]}`)).body.deliveries[0]?.state === 'succeeded') || undefined);
+    await waitUntil(
+      async () => (await t.api.get(`/v1/consumers/${consumer}/messages/${ids[0]}`)).body.deliveries[0]?.state === 'succeeded' || undefined,
+    );
     expect(msg.body.deliveries).toHaveLength(1);
     const attempts = await t.api.get(`/v1/consumers/${consumer}/messages/${ids[0]}/attempts`);
     expect(attempts.body.data).toHaveLength(1);
@@ -61,21 +73,39 @@ describe('delivery', () => {
 
   it('honours event-type and channel filters', async () => {
     const c = (await t.api.post('/v1/consumers', { name: 'Filters' })).body.id as string;
-    const mk = async (path: string, body: object) => (await t.api.post(`/v1/consumers/${c}/endpoints`, { url: rx.url + path, ...body })).body.id;
-    await mk('/f-all', {});
-    await mk('/f-paid', { eventTypes: ['invoice.paid'] });
-    await mk('/f-eu', { channels: ['eu'] });
-    await mk('/f-paid-eu', { eventTypes: ['invoice.paid'], channels: ['eu'] });
-    const publish = (eventType: string, channels?: string[]) =>
-      t.api.post(`/v1/consumers/${c}/messages`, { eventType, payload: { eventType, channels }, ...(channels ? { channels } : {}) });
-    await publish('invoice.paid');
-    await publish('invoice.paid', ['eu']);
-    await publish('invoice.void', ['eu', 'us']);
-    await publish('invoice.void', ['us']);
-    // all: 4; paid: 2; eu: 2; paid+eu: 1 → 9 deliveries
-    await waitUntil(() => rx.received.filter((r) => r.path.startsWith('/f-')).length >= 9 || undefined);
-    await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
-    const types = (path: string) => fromPath(path).map((r) => JSON.parse(r.body).data).map((d) => `${d.eventType}:${(d.channels ?? []).join('+')}`).sort();
+    const mk = async (path: string, body: object): Promise<string> =>
+      (await t.api.post(`/v1/consumers/${c}/endpoints`, { url: rx.url + path, ...body })).body.id;
+    const all = await mk('/f-all', {});
+    const paid = await mk('/f-paid', { eventTypes: ['invoice.paid'] });
+    const eu = await mk('/f-eu', { channels: ['eu'] });
+    const paidEu = await mk('/f-paid-eu', { eventTypes: ['invoice.paid'], channels: ['eu'] });
+    const publish = async (eventType: string, channels?: string[]): Promise<string> =>
+      (await t.api.post(`/v1/consumers/${c}/messages`, { eventType, payload: { eventType, channels }, ...(channels ? { channels } : {}) }))
+        .body.id;
+    const messages = [
+      await publish('invoice.paid'),
+      await publish('invoice.paid', ['eu']),
+      await publish('invoice.void', ['eu', 'us']),
+      await publish('invoice.void', ['us']),
+    ];
+    // The filters are applied at publish: each message has a delivery for exactly the endpoints that match it
+    // (all: 4; paid: 2; eu: 2; paid+eu: 1 → 9). Once each of those has succeeded nothing else is queued for
+    // these endpoints, and every attempt made is one arrival (a retry after a timeout included, at-least-once):
+    // so the arrivals counted here are all there will ever be.
+    const expected = [[all, paid], [all, paid, eu, paidEu], [all, eu], [all]];
+    let attempts = 0;
+    for (const [i, m] of messages.entries()) {
+      const ds = await settledDeliveries(c, m);
+      expect(ds.map((d) => d.endpointId).sort()).toEqual([...expected[i]!].sort());
+      expect(ds.map((d) => d.state)).toEqual(ds.map(() => 'succeeded'));
+      attempts += ds.reduce((n, d) => n + d.attempts, 0);
+    }
+    expect(rx.received.filter((r) => r.path.startsWith('/f-'))).toHaveLength(attempts);
+    // Each message once per endpoint (a retried copy carries the same webhook-id).
+    const types = (path: string) =>
+      [...new Map(fromPath(path).map((r) => [r.headers['webhook-id'], JSON.parse(r.body).data])).values()]
+        .map((d) => `${d.eventType}:${(d.channels ?? []).join('+')}`)
+        .sort();
     expect(types('/f-all')).toHaveLength(4);
     expect(types('/f-paid')).toEqual(['invoice.paid:', 'invoice.paid:eu']);
     expect(types('/f-eu')).toEqual(['invoice.paid:eu', 'invoice.void:eu+us']);
@@ -117,7 +147,10 @@ describe('delivery', () => {
     up = true;
     const resent = await t.api.post(`/v1/consumers/${consumer}/messages/${m.body.id}/endpoints/${endpoint}/resend`);
     expect(resent.status).toBe(202);
-    await waitUntil(async () => ((await t.api.get(`/v1/consumers/${consumer}/messages/${m.body.id}`)).body.deliveries[0]?.state === 'succeeded') || undefined);
+    await waitUntil(
+      async () =>
+        (await t.api.get(`/v1/consumers/${consumer}/messages/${m.body.id}`)).body.deliveries[0]?.state === 'succeeded' || undefined,
+    );
     expect(fromPath('/down')).toHaveLength(4);
     rx.reply = previous;
   });
@@ -129,16 +162,25 @@ describe('delivery', () => {
     rx.reply = (r, i) => (r.path === '/recover' ? { status: up ? 200 : 502 } : previous(r, i));
     const since = new Date(Date.now() - 1000).toISOString();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: { i } })).body.id);
+    for (let i = 0; i < 3; i++)
+      ids.push((await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: { i } })).body.id);
     await waitUntil(async () => {
-      const states = await Promise.all(ids.map(async (id) => (await t.api.get(`/v1/consumers/${consumer}/messages/${id}`)).body.deliveries[0]?.state));
+      const states = await Promise.all(
+        ids.map(async (id) => (await t.api.get(`/v1/consumers/${consumer}/messages/${id}`)).body.deliveries[0]?.state),
+      );
       return states.every((s) => s === 'failed') || undefined;
     });
     up = true;
     const r = await t.api.post(`/v1/consumers/${consumer}/endpoints/${endpoint}/recover`, { since });
     expect(r.status).toBe(202);
     expect(r.body.recovered).toBe(3);
-    await waitUntil(() => fromPath('/recover').filter((x) => x.at > 0).length >= 12 || undefined);
+    // Each delivery ends succeeded after its fourth attempt: three failures, then the recovered one.
+    for (const id of ids) {
+      const [d] = await settledDeliveries(consumer, id);
+      expect(d).toMatchObject({ endpointId: endpoint, state: 'succeeded', attempts: 4 });
+    }
+    expect(fromPath('/recover')).toHaveLength(12);
+    for (const id of ids) expect(fromPath('/recover').filter((x) => x.headers['webhook-id'] === id)).toHaveLength(4);
     rx.reply = previous;
   });
 
@@ -146,15 +188,21 @@ describe('delivery', () => {
     const { consumer, endpoint } = await consumerWithEndpoint({}, '/gone');
     const previous = rx.reply;
     rx.reply = (r, i) => (r.path === '/gone' ? { status: 410 } : previous(r, i));
-    await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: {} });
+    const m = await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: {} });
     const ep = await waitUntil(async () => {
       const e = (await t.api.get(`/v1/consumers/${consumer}/endpoints/${endpoint}`)).body;
       return e.disabled ? e : undefined;
     });
     expect(ep.disabledReason).toMatch(/410/);
-    // A disabled endpoint receives nothing more.
-    await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: {} });
-    await new Promise((r) => setTimeout(r, 500));
+    // The 410 delivery failed at once, with no retry left queued …
+    const [first] = await settledDeliveries(consumer, m.body.id);
+    expect(first).toMatchObject({ state: 'failed', attempts: 1 });
+    // … and a disabled endpoint gets nothing at publish: a new message is kept as a skipped delivery, never sent (until replayed).
+    const next = await t.api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'a.b', payload: {} });
+    expect(next.status).toBe(202);
+    expect((await t.api.get(`/v1/consumers/${consumer}/messages/${next.body.id}`)).body.deliveries).toMatchObject([
+      { endpointId: endpoint, state: 'skipped', attempts: 0 },
+    ]);
     expect(fromPath('/gone')).toHaveLength(1);
     rx.reply = previous;
   });

@@ -36,6 +36,10 @@ interface Seed {
   eventTypeName: string;
   adminKeyId: string;
   extraKey: { id: string; key: string };
+  /** A dashboard user (issue 9), created by the operator. */
+  user: { id: string; email: string };
+  /** A bulk replay of the endpoint (issue 13) that matches nothing, so it sends nothing. */
+  replay: { id: string };
   tokens: string[];
 }
 
@@ -59,7 +63,11 @@ async function seed(tenant: TestTenant, label: string): Promise<Seed> {
   const endpoint = ok(await api.post(`/v1/consumers/${consumer.id}/endpoints`, { url, description: `${label}-EP-DESC` }), 201, 'endpoint');
   const secret = ok(await api.get(`/v1/consumers/${consumer.id}/endpoints/${endpoint.id}/secret`), 200, 'secret').secret as string;
   const message = ok(
-    await api.post(`/v1/consumers/${consumer.id}/messages`, { eventType: eventTypeName, eventId: `${label}-event-1`, payload: { mark: `${label}-PAYLOAD-MARK` } }),
+    await api.post(`/v1/consumers/${consumer.id}/messages`, {
+      eventType: eventTypeName,
+      eventId: `${label}-event-1`,
+      payload: { mark: `${label}-PAYLOAD-MARK` },
+    }),
     202,
     'message',
   );
@@ -72,17 +80,27 @@ async function seed(tenant: TestTenant, label: string): Promise<Seed> {
   const extra = ok(await api.post('/v1/api-keys', { name: `${label}-extra-key`, scopes: ['read'] }), 201, 'extra key');
   const keys = ok(await api.get('/v1/api-keys'), 200, 'keys').data as Array<{ id: string; prefix: string }>;
   const adminKeyId = keys.find((k) => k.id !== extra.id)!.id;
+  const user = ok(
+    await gw.operator.post(`/v1/tenants/${tenant.id}/users`, { email: `${label}@users.test`, password: 'a long enough password' }),
+    201,
+    'user',
+  );
+  const replay = ok(await api.post(`/v1/consumers/${consumer.id}/endpoints/${endpoint.id}/replays`, { status: ['none'] }), 202, 'replay');
   return {
     label,
     tenant,
+    replay: { id: replay.id },
     consumer: { id: consumer.id, uid: consumer.uid, name: consumer.name },
     consumer2: { id: consumer2.id, uid: consumer2.uid },
     endpoint: { id: endpoint.id, url, secret },
     message: { id: message.id, eventId: message.eventId },
     eventTypeName,
     adminKeyId,
-    extraKey: { id: extra.id, key: extra.key },
+    extraKey: { id: extra.id, key: extra.apiKey },
+    user: { id: user.id, email: user.email },
     tokens: [
+      user.id,
+      user.email,
       tenant.id,
       consumer.id,
       consumer.uid,
@@ -140,7 +158,9 @@ describe('row-level security in the catalog', () => {
     const exceptions = rows.rows.filter((r) => !r.rls || !r.forced).map((r) => r.table);
     expect(exceptions).toEqual([]);
     expect(checked).toContain('tenants');
-    expect(checked).toEqual(expect.arrayContaining(['api_keys', 'event_types', 'consumers', 'endpoints', 'messages', 'deliveries', 'attempts']));
+    expect(checked).toEqual(
+      expect.arrayContaining(['api_keys', 'event_types', 'consumers', 'endpoints', 'messages', 'deliveries', 'attempts']),
+    );
     expect(checked.length).toBeGreaterThanOrEqual(7);
 
     // The policies that apply to the request role filter on the transaction's tenant; none applies to PUBLIC.
@@ -168,7 +188,9 @@ describe('row-level security in the catalog', () => {
     ]);
     // An owner bypasses its table's policies unless forced: the runtime roles own nothing.
     const owned = await gw.testDb.db.owner((q) =>
-      q.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname IN ('tramline_app', 'tramline_system')`),
+      q.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname IN ('tramline_app', 'tramline_system')`,
+      ),
     );
     expect(owned.rows[0]!.n).toBe(0);
   });
@@ -208,14 +230,16 @@ describe('a query that forgets the tenant sees nothing of others', () => {
   it('writes: a row of B cannot be inserted, updated or deleted from A’s transaction', async () => {
     const db = gw.testDb.db;
     await expect(
-      db.tenant(A.tenant.id, (q) => q.query(`INSERT INTO consumers (id, tenant_id, name) VALUES ('con_intruder', $1, 'intruder')`, [B.tenant.id])),
+      db.tenant(A.tenant.id, (q) =>
+        q.query(`INSERT INTO consumers (id, tenant_id, name) VALUES ('con_intruder', $1, 'intruder')`, [B.tenant.id]),
+      ),
     ).rejects.toThrow(/row-level security/);
     await expect(
       db.tenant(A.tenant.id, (q) =>
-        q.query(`INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload) VALUES ('msg_intruder', $1, $2, 'a.b', 'x', '{}')`, [
-          B.tenant.id,
-          B.consumer.id,
-        ]),
+        q.query(
+          `INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload) VALUES ('msg_intruder', $1, $2, 'a.b', 'x', '{}')`,
+          [B.tenant.id, B.consumer.id],
+        ),
       ),
     ).rejects.toThrow(/row-level security/);
     // Moving one of A's rows to B is refused too (WITH CHECK).
@@ -234,12 +258,17 @@ describe('a query that forgets the tenant sees nothing of others', () => {
   });
 });
 
+/** Tenant-wide reads that answer one document, not a list. */
+const NOT_LISTS = new Set(['/v1/stats', '/v1/settings', '/v1/portal/theme']);
+
 describe('the API matrix: every /v1 route, with one tenant’s key and the other’s ids', () => {
   it('answers 404 for ids of the other tenant and never shows its rows, in both directions', async () => {
     const spec = (await client(gw.url).get<OpenApi>('/openapi.json')).body;
     const routes: Array<{ method: string; path: string }> = [];
     for (const [path, ops] of Object.entries(spec.paths)) {
       if (!path.startsWith('/v1/') || path === '/v1/tenants') continue; // operator routes: covered by the scope tests
+      // The operator's user creation, and the dashboard's own session routes (a browser's cookie, not a key): dashboard-auth.test.ts.
+      if (path.startsWith('/v1/tenants/') || path.startsWith('/v1/auth/')) continue;
       for (const m of METHODS) if (ops[m]) routes.push({ method: m.toUpperCase(), path });
     }
     // Destructive calls last, so a broken policy would still be seen by every other check first.
@@ -253,7 +282,11 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
       const bodies: Record<string, unknown> = {
         'POST /v1/api-keys': { name: 'matrix key', scopes: ['read'] },
         // The victim's names are free in the attacker's tenant: uniqueness is per tenant, and nothing leaks through a 409.
-        'POST /v1/event-types': { name: victim.eventTypeName, description: 'attacker copy' },
+        // Names are the tenant's own: the attacker registers a name of its own, so {eventType} below is the victim's only.
+        'POST /v1/event-types': { name: `${victim.eventTypeName}.copy`, description: 'attacker copy' },
+        'PATCH /v1/event-types/{eventType}': { description: 'pwned' },
+        'POST /v1/event-types/{eventType}/archive': undefined,
+        'POST /v1/event-types/{eventType}/unarchive': undefined,
         'POST /v1/consumers': { name: 'attacker copy', uid: victim.consumer2.uid },
         'PATCH /v1/consumers/{consumer}': { name: 'pwned' },
         'POST /v1/consumers/{consumer}/portal-sessions': {},
@@ -261,8 +294,16 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
         'PATCH /v1/consumers/{consumer}/endpoints/{endpoint}': { url: 'http://127.0.0.1:9/x', disabled: true },
         'POST /v1/consumers/{consumer}/endpoints/{endpoint}/secret/rotate': {},
         'POST /v1/consumers/{consumer}/endpoints/{endpoint}/recover': { since: sinceIso },
+        'POST /v1/consumers/{consumer}/endpoints/{endpoint}/replay-skipped': undefined,
+        'POST /v1/consumers/{consumer}/endpoints/{endpoint}/replays': { status: ['none'] },
+        'POST /v1/consumers/{consumer}/filter-test': { filter: 'true' },
+        'POST /v1/event-types/{eventType}/schemas/check': { schema: { type: 'object' } },
         'POST /v1/consumers/{consumer}/messages': { eventType: 'a.b', payload: {} },
         'POST /v1/consumers/{consumer}/messages/{message}/endpoints/{endpoint}/resend': {},
+        'POST /v1/users': { email: 'matrix-invite@attacker.test', role: 'viewer' },
+        'PATCH /v1/users/{user}': { role: 'viewer' },
+        'POST /v1/users/{user}/password-reset': undefined,
+        'PATCH /v1/settings': { branding: { name: 'attacker settings' } },
       };
       if (key in bodies) return bodies[key];
       if (method === 'GET' || method === 'DELETE') return undefined;
@@ -270,12 +311,26 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
     };
     const substitute = (path: string, victim: Seed): string =>
       path.replace(/\{(\w+)\}/g, (_, name: string) => {
-        const ids: Record<string, string> = { consumer: victim.consumer.id, endpoint: victim.endpoint.id, message: victim.message.id, id: victim.extraKey.id };
+        const ids: Record<string, string> = {
+          consumer: victim.consumer.id,
+          endpoint: victim.endpoint.id,
+          message: victim.message.id,
+          apiKey: victim.extraKey.id,
+          eventType: victim.eventTypeName,
+          user: victim.user.id,
+          replay: victim.replay.id,
+        };
         if (!(name in ids)) throw new Error(`the isolation matrix has no id for path parameter {${name}} in ${path}: add one`);
         return ids[name]!;
       });
     const send = (api: Client, method: string, path: string, body: unknown): Promise<Response> =>
-      method === 'GET' ? api.get(path) : method === 'DELETE' ? api.delete(path) : method === 'PATCH' ? api.patch(path, body) : api.post(path, body);
+      method === 'GET'
+        ? api.get(path)
+        : method === 'DELETE'
+          ? api.delete(path)
+          : method === 'PATCH'
+            ? api.patch(path, body)
+            : api.post(path, body);
 
     // Controls: with its own key, the victim's ids answer 200 on every read route, so the 404s below are isolation.
     for (const victim of [A, B]) {
@@ -309,6 +364,11 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
         if (path !== r.path) {
           // The route takes an id of the victim: 404, as if it did not exist.
           expectProblem(res, 404, what);
+        } else if (r.method === 'GET' && NOT_LISTS.has(r.path)) {
+          // The tenant's own figures and settings (checked for leaks above).
+          expect(res.status, what).toBe(200);
+        } else if (r.method === 'PATCH' && r.path === '/v1/settings') {
+          expect(res.status, `${what} (${text})`).toBe(200);
         } else if (r.method === 'GET') {
           expect(res.status, what).toBe(200);
           expect(Array.isArray(res.body.data), what).toBe(true);
@@ -333,7 +393,12 @@ describe('the API matrix: every /v1 route, with one tenant’s key and the other
       const api = t.tenant.api;
       const c = await api.get(`/v1/consumers/${t.consumer.id}`);
       expect(c.status).toBe(200);
-      expect(c.body).toMatchObject({ id: t.consumer.id, uid: t.consumer.uid, name: t.consumer.name, metadata: { mark: `${t.label}-META-MARK` } });
+      expect(c.body).toMatchObject({
+        id: t.consumer.id,
+        uid: t.consumer.uid,
+        name: t.consumer.name,
+        metadata: { mark: `${t.label}-META-MARK` },
+      });
       const e = await api.get(`/v1/consumers/${t.consumer.id}/endpoints/${t.endpoint.id}`);
       expect(e.status).toBe(200);
       expect(e.body).toMatchObject({ url: t.endpoint.url, disabled: false });
@@ -381,19 +446,26 @@ describe('scopes and authentication', () => {
     const r = await C.tenant.api.post('/v1/api-keys', { name: scopes.join('+'), scopes });
     expect(r.status).toBe(201);
     expect(r.body.scopes).toEqual(scopes);
-    return { id: r.body.id, api: client(gw.url, r.body.key) };
+    return { id: r.body.id, api: client(gw.url, r.body.apiKey) };
   };
 
   it('a read key reads, and gets 403 on every write', async () => {
     const read = await keyWith(['read']);
     const ids = (p: string) =>
-      p.replace('{consumer}', C.consumer.id).replace('{endpoint}', C.endpoint.id).replace('{message}', C.message.id).replace('{id}', C.extraKey.id);
+      p
+        .replace('{consumer}', C.consumer.id)
+        .replace('{endpoint}', C.endpoint.id)
+        .replace('{message}', C.message.id)
+        .replace('{apiKey}', C.extraKey.id)
+        .replace('{eventType}', C.eventTypeName)
+        .replace('{replay}', C.replay.id);
     const spec = (await client(gw.url).get<OpenApi>('/openapi.json')).body;
-    const adminOnlyReads = new Set(['/v1/api-keys', '/v1/audit-log', '/v1/consumers/{consumer}/endpoints/{endpoint}/secret']);
+    const adminOnlyReads = new Set(['/v1/api-keys', '/v1/audit-log', '/v1/consumers/{consumer}/endpoints/{endpoint}/secret', '/v1/users']);
     let reads = 0;
     let writes = 0;
     for (const [path, ops] of Object.entries(spec.paths)) {
       if (!path.startsWith('/v1/') || path === '/v1/tenants') continue;
+      if (path.startsWith('/v1/tenants/') || path.startsWith('/v1/auth/')) continue; // operator; browser sessions
       for (const m of METHODS) {
         if (!ops[m]) continue;
         const url = ids(path);
@@ -403,8 +475,12 @@ describe('scopes and authentication', () => {
           else expect(r.status, `read key GET ${path}`).toBe(200);
           reads++;
         } else {
-          const body = m === 'delete' ? undefined : m === 'post' && path.endsWith('/messages') ? { eventType: 'a.b', payload: {} } : { name: 'x' };
-          const r = m === 'delete' ? await read.api.delete(url) : await read.api.raw(m.toUpperCase(), url, JSON.stringify(body), { 'content-type': 'application/json' });
+          const body =
+            m === 'delete' ? undefined : m === 'post' && path.endsWith('/messages') ? { eventType: 'a.b', payload: {} } : { name: 'x' };
+          const r =
+            m === 'delete'
+              ? await read.api.delete(url)
+              : await read.api.raw(m.toUpperCase(), url, JSON.stringify(body), { 'content-type': 'application/json' });
           expectProblem(r, 403, `read key ${m.toUpperCase()} ${path}`);
           writes++;
         }
@@ -422,11 +498,17 @@ describe('scopes and authentication', () => {
     const m = await pub.api.post(`/v1/consumers/${C.consumer2.id}/messages`, { eventType: 'a.b', payload: { by: 'publish key' } });
     expect(m.status).toBe(202);
     expect(m.body.id).toMatch(/^msg_/);
-    expectProblem(await pub.api.post(`/v1/consumers/${C.consumer2.id}/endpoints`, { url: 'http://127.0.0.1:9/x' }), 403, 'publish key creates endpoint');
+    expectProblem(
+      await pub.api.post(`/v1/consumers/${C.consumer2.id}/endpoints`, { url: 'http://127.0.0.1:9/x' }),
+      403,
+      'publish key creates endpoint',
+    );
     expectProblem(await pub.api.post('/v1/consumers', { name: 'x' }), 403, 'publish key creates consumer');
     expectProblem(await pub.api.post('/v1/api-keys', { scopes: ['admin'] }), 403, 'publish key escalates');
     expect((await C.tenant.api.get(`/v1/consumers/${C.consumer2.id}/endpoints`)).body.data).toEqual([]);
-    expect((await C.tenant.api.get(`/v1/consumers/${C.consumer2.id}/messages`)).body.data.map((x: { id: string }) => x.id)).toEqual([m.body.id]);
+    expect((await C.tenant.api.get(`/v1/consumers/${C.consumer2.id}/messages`)).body.data.map((x: { id: string }) => x.id)).toEqual([
+      m.body.id,
+    ]);
   });
 
   it('a revoked key answers 401 on its next request', async () => {
@@ -456,7 +538,11 @@ describe('scopes and authentication', () => {
     // The operator token is not a tenant key.
     const operator = client(gw.url, OPERATOR_TOKEN);
     expectProblem(await operator.get('/v1/consumers'), 401, 'operator on tenant route');
-    expectProblem(await operator.post(`/v1/consumers/${C.consumer.id}/messages`, { eventType: 'a.b', payload: {} }), 401, 'operator publishes');
+    expectProblem(
+      await operator.post(`/v1/consumers/${C.consumer.id}/messages`, { eventType: 'a.b', payload: {} }),
+      401,
+      'operator publishes',
+    );
     expect((await operator.get('/v1/tenants')).status).toBe(200);
     expect((await C.tenant.api.get(`/v1/consumers/${C.consumer.id}/messages`)).body.data).toHaveLength(1);
   });

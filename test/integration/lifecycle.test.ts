@@ -167,7 +167,9 @@ describe('tramline start: health, readiness and graceful shutdown', () => {
   it('answers /healthz and /readyz, and on SIGTERM stops being ready, finishes in-flight deliveries and exits 0', async () => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const gw = spawnTramline(['start'], env(port, { TRAMLINE_SHUTDOWN_TIMEOUT: '10s', TRAMLINE_DELIVERY_TIMEOUT: '5s' }), { name: 'gateway' });
+    const gw = spawnTramline(['start'], env(port, { TRAMLINE_SHUTDOWN_TIMEOUT: '10s', TRAMLINE_DELIVERY_TIMEOUT: '5s' }), {
+      name: 'gateway',
+    });
     await gw.waitForReady(baseUrl, 45_000);
 
     const health = await client(baseUrl).get('/healthz');
@@ -186,7 +188,9 @@ describe('tramline start: health, readiness and graceful shutdown', () => {
     const probes = await probeReadiness(baseUrl, gw);
     const exit = await gw.exited;
     const exitMs = Date.now() - signalledAt;
-    console.log(`graceful shutdown: exit ${JSON.stringify(exit)} after ${exitMs} ms; readiness probes: ${probes.map((p) => p.status).join(',')}`);
+    console.log(
+      `graceful shutdown: exit ${JSON.stringify(exit)} after ${exitMs} ms; readiness probes: ${probes.map((p) => p.status).join(',')}`,
+    );
 
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitMs).toBeLessThan(10_000); // within TRAMLINE_SHUTDOWN_TIMEOUT: it did not wait for the deadline
@@ -237,7 +241,8 @@ describe('tramline start: health, readiness and graceful shutdown', () => {
     // Handed back: due again at once, no lease, and the cut-short attempt is not counted as a failure.
     const handedBack = await deliveriesOf(ids);
     expect(handedBack).toHaveLength(3);
-    for (const r of handedBack) expect(r).toMatchObject({ state: 'pending', lease_owner: null, lease_until: null, attempts: 0, succeeded: 0, failed: 0 });
+    for (const r of handedBack)
+      expect(r).toMatchObject({ state: 'pending', lease_owner: null, lease_until: null, attempts: 0, succeeded: 0, failed: 0 });
 
     // A restarted worker sends them again, with the same webhook-id, well before their old lease would have expired.
     stuckDelayMs = 0;
@@ -253,7 +258,8 @@ describe('tramline start: health, readiness and graceful shutdown', () => {
     console.log(`redelivered ${Date.now() - restartedAt} ms after the restart began`);
 
     // Let the worker record them (Postgres: seen in the database; PGlite: through the restarted gateway's API), then stop it.
-    if (testDb) await waitUntil(async () => (await deliveriesOf(ids)).every((r) => r.state === 'succeeded') || undefined, 10_000, 'recorded');
+    if (testDb)
+      await waitUntil(async () => (await deliveriesOf(ids)).every((r) => r.state === 'succeeded') || undefined, 10_000, 'recorded');
     else {
       await worker.waitForReady(baseUrl, 30_000); // the worker starts before the API listens
       const messages = await Promise.all(ids.map((id) => api.get(`/v1/consumers/${consumer}/messages/${id}`)));
@@ -281,26 +287,29 @@ describe('tramline CLI', () => {
   });
 
   // Engine-specific: with DATABASE_URL the CLI writes to the server directly; the PGlite variant below goes through the running gateway.
-  it.runIf(engine() === 'postgres')('tenants create against a Postgres DATABASE_URL prints a tenant id and a tl_ key that works on the API', async () => {
-    const r = await runTramline(['tenants', 'create', 'Acme via CLI'], { DATABASE_URL: testDb!.url!, LOG_LEVEL: 'warn' }, 30_000);
-    expect(r).toMatchObject({ code: 0, timedOut: false });
-    const m = /^Tenant (\S+) \(Acme via CLI\)\nAPI key \(shown once\): (tl_\S+)\n$/.exec(r.stdout);
-    expect(m, r.stdout + r.stderr).not.toBeNull();
-    const [, tenantId, key] = m!;
+  it.runIf(engine() === 'postgres')(
+    'tenants create against a Postgres DATABASE_URL prints a tenant id and a tl_ key that works on the API',
+    async () => {
+      const r = await runTramline(['tenants', 'create', 'Acme via CLI'], { DATABASE_URL: testDb!.url!, LOG_LEVEL: 'warn' }, 30_000);
+      expect(r).toMatchObject({ code: 0, timedOut: false });
+      const m = /^Tenant (\S+) \(Acme via CLI\)\nAPI key \(shown once\): (tl_\S+)\n$/.exec(r.stdout);
+      expect(m, r.stdout + r.stderr).not.toBeNull();
+      const [, tenantId, key] = m!;
 
-    const gw = await startTestGateway({ testDb: testDb! });
-    try {
-      const api = client(gw.url, key);
-      const c = await api.post('/v1/consumers', { name: 'First customer' });
-      expect(c.status).toBe(201);
-      expect((await api.get('/v1/consumers')).body.data.map((x: { id: string }) => x.id)).toEqual([c.body.id]);
-      expect((await client(gw.url, `${key}x`).get('/v1/consumers')).status).toBe(401);
-      const tenants = await gw.operator.get('/v1/tenants?limit=250');
-      expect(tenants.body.data.find((t: { id: string }) => t.id === tenantId)).toMatchObject({ name: 'Acme via CLI' });
-    } finally {
-      await gw.stop();
-    }
-  });
+      const gw = await startTestGateway({ testDb: testDb! });
+      try {
+        const api = client(gw.url, key);
+        const c = await api.post('/v1/consumers', { name: 'First customer' });
+        expect(c.status).toBe(201);
+        expect((await api.get('/v1/consumers')).body.data.map((x: { id: string }) => x.id)).toEqual([c.body.id]);
+        expect((await client(gw.url, `${key}x`).get('/v1/consumers')).status).toBe(401);
+        const tenants = await gw.operator.get('/v1/tenants?limit=250');
+        expect(tenants.body.data.find((t: { id: string }) => t.id === tenantId)).toMatchObject({ name: 'Acme via CLI' });
+      } finally {
+        await gw.stop();
+      }
+    },
+  );
 
   // Engine-specific: only an embedded data folder can be held by a running gateway.
   it.runIf(engine() === 'pglite')(
@@ -311,7 +320,7 @@ describe('tramline CLI', () => {
       // The embedded default: no operator token configured, so the gateway makes one and keeps it in the data folder.
       const gwEnv = { ...env(port), TRAMLINE_OPERATOR_TOKEN: undefined, LOG_LEVEL: 'warn' };
       const gw = spawnTramline(['start'], gwEnv, { name: 'gateway' });
-      await gw.waitForReady(baseUrl, 45_000);
+      await gw.waitForReady(baseUrl, 150_000);
       expect(fs.existsSync(path.join(dataDir, 'operator-token'))).toBe(true);
 
       const cliEnv = { TRAMLINE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
@@ -323,11 +332,16 @@ describe('tramline CLI', () => {
       const c = await api.post('/v1/consumers', { name: 'First customer' });
       expect(c.status).toBe(201);
 
-      // No gateway answering on the configured port: a clear refusal naming the holder, promptly.
+      // The CLI goes to the address the gateway recorded in its data folder, never to a guess from PORT.
+      // A record naming a port where nothing answers (a stale one): a clear refusal, promptly, nothing sent.
+      const recordFile = path.join(dataDir, 'gateway.json');
+      const record = fs.readFileSync(recordFile, 'utf8');
       const closed = await freePort();
-      const refused = await runTramline(['tenants', 'create', 'Nobody'], { ...cliEnv, PORT: String(closed) }, 30_000);
+      fs.writeFileSync(recordFile, JSON.stringify({ pid: gw.pid, url: `http://127.0.0.1:${closed}` }));
+      const refused = await runTramline(['tenants', 'create', 'Nobody'], cliEnv, 30_000);
+      fs.writeFileSync(recordFile, record);
       expect(refused).toMatchObject({ code: 1, timedOut: false, stdout: '' });
-      expect(refused.stderr).toContain(`in use by process ${gw.pid}`);
+      expect(refused.stderr).toContain(`Refusing to send credentials to http://127.0.0.1:${closed}: it could not be reached`);
       // migrate, too, refuses rather than opening a folder another process holds.
       const migrate = await runTramline(['migrate'], cliEnv, 30_000);
       expect(migrate).toMatchObject({ code: 1, timedOut: false });
@@ -339,11 +353,13 @@ describe('tramline CLI', () => {
       expect(fs.readFileSync(path.join(dataDir, 'tramline.pid'), 'utf8')).toBe(String(gw.pid));
       expect(await gw.stop()).toEqual({ code: 0, signal: null });
       // …and the folder opens cleanly afterwards, with the tenant made through the gateway in it.
-      const names = await withStore((db) => db.owner(async (q) => (await q.query<{ name: string }>('SELECT name FROM tenants')).rows.map((x) => x.name)));
+      const names = await withStore((db) =>
+        db.owner(async (q) => (await q.query<{ name: string }>('SELECT name FROM tenants')).rows.map((x) => x.name)),
+      );
       expect(names).toContain('Embedded Acme');
       expect(names).not.toContain('Nobody');
     },
-    60_000,
+    240_000,
   );
 
   it('migrate on an empty store applies the migrations, and run again says "Already up to date"', async () => {
@@ -358,7 +374,12 @@ describe('tramline CLI', () => {
     }
     try {
       const first = await runTramline(['migrate'], storeVars, 45_000);
-      expect(first).toMatchObject({ code: 0, timedOut: false, stdout: 'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent\n' });
+      expect(first).toMatchObject({
+        code: 0,
+        timedOut: false,
+        stdout:
+          'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit\n',
+      });
       const second = await runTramline(['migrate'], storeVars, 45_000);
       expect(second).toMatchObject({ code: 0, timedOut: false, stdout: 'Already up to date\n' });
     } finally {

@@ -64,15 +64,18 @@ describe('log redaction', () => {
     expect(m.status).toBe(202);
     await rx.waitFor(2);
     expect(rx.received[1]!.headers['x-custom-auth']).toBe(headerValue);
-    await waitUntil(async () => ((await t.api.get(`/v1/consumers/${c.body.id}/messages/${m.body.id}`)).body.deliveries[0]?.state === 'succeeded') || undefined);
+    await waitUntil(
+      async () =>
+        (await t.api.get(`/v1/consumers/${c.body.id}/messages/${m.body.id}`)).body.deliveries[0]?.state === 'succeeded' || undefined,
+    );
 
     // A second key, used, then revoked, then used again (401).
     const k = await t.api.post('/v1/api-keys', { name: 'short-lived', scopes: ['read'] });
     expect(k.status).toBe(201);
-    const second = k.body.key as string;
+    const second = k.body.apiKey as string;
     expect((await client(gw.url, second).get('/v1/consumers')).status).toBe(200);
     expect((await t.api.delete(`/v1/api-keys/${k.body.id}`)).status).toBe(204);
-    await waitUntil(async () => ((await client(gw.url, second).get('/v1/consumers')).status === 401) || undefined);
+    await waitUntil(async () => (await client(gw.url, second).get('/v1/consumers')).status === 401 || undefined);
 
     // Bogus credentials, in the header and in odd places.
     expect((await client(gw.url, bogus).get('/v1/consumers')).status).toBe(401);
@@ -109,10 +112,12 @@ describe('log redaction', () => {
       'custom header value': headerValue,
       'bogus Authorization value': bogus,
       'portal token': portalToken,
-      'cookie': cookie,
+      cookie: cookie,
       'X-API-Key value': xApiKey,
     };
-    const found = Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([name]) => name);
+    const found = Object.entries(secrets)
+      .filter(([, v]) => text.includes(v))
+      .map(([name]) => name);
     // Non-trivial: the request lines and the delivery lines were captured.
     const routes = lines.filter((l) => l.includes('"msg":"request"'));
     expect(routes.length).toBeGreaterThan(10);
@@ -129,15 +134,26 @@ describe('log redaction', () => {
     for (const l of parsed) {
       expect(new Date(l.time as string).toISOString()).toBe(l.time);
       expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(l.level);
-      for (const k of ['reqId', 'tenantId', 'consumerId', 'endpointId', 'messageId', 'deliveryId']) if (k in l) expect(typeof l[k], k).toBe('string');
+      for (const k of ['reqId', 'tenantId', 'consumerId', 'endpointId', 'messageId', 'deliveryId'])
+        if (k in l) expect(typeof l[k], k).toBe('string');
     }
     // Request lines after auth carry the request id and the tenant; path ids and worker lines carry theirs.
     const publishLine = parsed.find((l) => l.msg === 'request' && l.url === '/v1/consumers/:consumer/messages' && l.method === 'POST')!;
     expect(publishLine).toMatchObject({ reqId: expect.any(String), tenantId: t.id, consumerId: c.body.id, messageId: m.body.id });
     const portalLine = parsed.find((l) => l.msg === 'request' && l.method === 'GET' && l.url === '/v1/consumers/:consumer/messages')!;
     expect(portalLine).toMatchObject({ tenantId: t.id, consumerId: c.body.id });
-    expect(lines.find((l) => l.includes('"msg":"request"') && l.includes('/v1/consumers/:consumer/messages') && l.includes('"GET"'))!.match(/"consumerId"/g)).toHaveLength(1);
+    expect(
+      lines
+        .find((l) => l.includes('"msg":"request"') && l.includes('/v1/consumers/:consumer/messages') && l.includes('"GET"'))!
+        .match(/"consumerId"/g),
+    ).toHaveLength(1);
     const attemptLine = parsed.find((l) => l.msg === 'delivery attempt')!;
-    expect(attemptLine).toMatchObject({ tenantId: t.id, consumerId: c.body.id, endpointId: e.body.id, messageId: m.body.id, deliveryId: expect.any(String) });
+    expect(attemptLine).toMatchObject({
+      tenantId: t.id,
+      consumerId: c.body.id,
+      endpointId: e.body.id,
+      messageId: m.body.id,
+      deliveryId: expect.any(String),
+    });
   });
 });

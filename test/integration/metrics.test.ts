@@ -48,12 +48,18 @@ beforeAll(async () => {
   }
   const published: Record<string, string> = {};
   for (const name of ['ok', 'flaky', 'broken', 'gone']) {
-    const m = await t.api.post(`/v1/consumers/${ids[name]}/messages`, { eventType: 'invoice.paid', eventId: `evt-${name}`, payload: { name } });
+    const m = await t.api.post(`/v1/consumers/${ids[name]}/messages`, {
+      eventType: 'invoice.paid',
+      eventId: `evt-${name}`,
+      payload: { name },
+    });
     expect(m.status).toBe(202);
     published[name] = m.body.id;
   }
   // A duplicate (same eventId) and a rejected publish (no eventType).
-  expect((await t.api.post(`/v1/consumers/${ids.ok}/messages`, { eventType: 'invoice.paid', eventId: 'evt-ok', payload: {} })).status).toBe(200);
+  expect((await t.api.post(`/v1/consumers/${ids.ok}/messages`, { eventType: 'invoice.paid', eventId: 'evt-ok', payload: {} })).status).toBe(
+    200,
+  );
   expect((await t.api.post(`/v1/consumers/${ids.ok}/messages`, { payload: {} })).status).toBe(400);
   // An unmatched route.
   expect((await t.api.get('/v1/no-such-thing')).status).toBe(404);
@@ -64,7 +70,7 @@ beforeAll(async () => {
   await waitUntil(async () => (await deliveryOf('gone'))?.state === 'failed' || undefined, 15_000, 'gone failed');
   await waitUntil(async () => ((await deliveryOf('broken'))?.attempts === 2 ? true : undefined), 15_000, 'broken tried twice');
   await sleep(100); // the last outcome's metrics are recorded right after its commit
-  text = await scrape(gw.url);
+  text = await scrape(gw.gateway.metricsUrl!);
   samples = parseMetrics(text);
 });
 
@@ -82,7 +88,8 @@ describe('metrics', () => {
   });
 
   it('counts delivery attempts by tenant, outcome and status class, and their durations', () => {
-    const a = (outcome: string, cls: string) => valueOf(samples, 'tramline_delivery_attempts_total', { tenant: t.id, outcome, status_class: cls });
+    const a = (outcome: string, cls: string) =>
+      valueOf(samples, 'tramline_delivery_attempts_total', { tenant: t.id, outcome, status_class: cls });
     expect(a('success', '2xx')).toBe(2); // ok, and flaky's retry
     expect(a('retry', '5xx')).toBe(3); // flaky's first attempt, broken's two
     expect(a('failed', '4xx')).toBe(1); // 410 Gone
@@ -124,7 +131,8 @@ describe('metrics', () => {
   });
 
   it('counts HTTP requests by route pattern, never by raw URL', () => {
-    const h = (method: string, route: string, cls: string) => valueOf(samples, 'tramline_http_requests_total', { method, route, status_class: cls });
+    const h = (method: string, route: string, cls: string) =>
+      valueOf(samples, 'tramline_http_requests_total', { method, route, status_class: cls });
     expect(h('POST', PUBLISH, '2xx')).toBe(5);
     expect(h('POST', PUBLISH, '4xx')).toBe(1);
     expect(h('GET', 'unmatched', '4xx')).toBe(1);
@@ -149,20 +157,50 @@ describe('metrics', () => {
     const r = await runWithInput(PROMTOOL, ['check', 'metrics'], text);
     expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: '' });
     // It can fail: a counter without _total is a complaint.
-    const bad = await runWithInput(PROMTOOL, ['check', 'metrics'], '# HELP x_requests a counter\n# TYPE x_requests counter\nx_requests 1\n');
+    const bad = await runWithInput(
+      PROMTOOL,
+      ['check', 'metrics'],
+      '# HELP x_requests a counter\n# TYPE x_requests counter\nx_requests 1\n',
+    );
     expect(bad.stdout + bad.stderr).toMatch(/_total/);
   });
 
   it('counts the expired leases it reaps', async () => {
     // A dead worker's lease: the broken endpoint's delivery, leased by nobody alive, expired a second ago.
     await gw.testDb.db.owner((q) =>
-      q.query(`UPDATE deliveries SET state = 'sending', lease_owner = 'dead-worker', lease_until = now() - interval '1 second' WHERE endpoint_id = $1`, [ids.brokenEndpoint]),
+      q.query(
+        `UPDATE deliveries SET state = 'sending', lease_owner = 'dead-worker', lease_until = now() - interval '1 second' WHERE endpoint_id = $1`,
+        [ids.brokenEndpoint],
+      ),
     );
-    const reaped = await waitUntil(async () => {
-      const v = valueOf(parseMetrics(await scrape(gw.url)), 'tramline_leases_expired_total');
-      return v !== undefined && v > 0 ? v : undefined;
-    }, 15_000, 'the lease reaped');
+    const reaped = await waitUntil(
+      async () => {
+        const v = valueOf(parseMetrics(await scrape(gw.gateway.metricsUrl!)), 'tramline_leases_expired_total');
+        return v !== undefined && v > 0 ? v : undefined;
+      },
+      15_000,
+      'the lease reaped',
+    );
     expect(reaped).toBe(1);
+  });
+
+  it('keeps the metrics off the API port, where every client could read every tenant’s traffic', async () => {
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
+    expect(new URL(gw.gateway.metricsUrl!).port).not.toBe(new URL(gw.url).port);
+  });
+
+  it('serves them on the API port too, to a scraper holding TRAMLINE_METRICS_TOKEN only', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const api = await startTestGateway({ role: 'api', env: { TRAMLINE_METRICS_TOKEN: token } });
+    try {
+      expect((await fetch(`${api.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${api.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789abcdeX' } })).status).toBe(401);
+      const ok = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('tramline_build_info');
+    } finally {
+      await api.stop();
+    }
   });
 
   it('serves worker-only processes on TRAMLINE_METRICS_PORT', async () => {
@@ -187,7 +225,7 @@ describe('metrics', () => {
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tramline-prom-'));
     const port = await freePort();
-    const target = new URL(gw.url).host;
+    const target = new URL(gw.gateway.metricsUrl!).host;
     fs.writeFileSync(
       path.join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: tramline\n    static_configs:\n      - targets: ['${target}']\n`,
@@ -197,7 +235,11 @@ describe('metrics', () => {
     try {
       prom = spawn(
         PROMETHEUS,
-        [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+        [
+          `--config.file=${path.join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${path.join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       prom.stdout!.on('data', (c: Buffer) => (log += c.toString()));

@@ -64,18 +64,19 @@ beforeAll(async () => {
       for (let c = 0; c < consumers; c++) {
         const cid = rid('con');
         t.consumers.push(cid);
-        await q.query('INSERT INTO consumers (id, tenant_id, uid, name) VALUES ($1, $2, $3, $4)', [cid, t.id, `${name}-${c}`, `${name} consumer ${c}`]);
+        await q.query('INSERT INTO consumers (id, tenant_id, uid, name) VALUES ($1, $2, $3, $4)', [
+          cid,
+          t.id,
+          `${name}-${c}`,
+          `${name} consumer ${c}`,
+        ]);
         for (let m = 0; m < messagesPerConsumer; m++) {
           const mid = rid('msg');
           t.messages.push(mid);
-          await q.query('INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5, $6)', [
-            mid,
-            t.id,
-            cid,
-            'seed.event',
-            mid,
-            JSON.stringify({ tenant: name, c, m }),
-          ]);
+          await q.query(
+            'INSERT INTO messages (id, tenant_id, consumer_id, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5, $6)',
+            [mid, t.id, cid, 'seed.event', mid, JSON.stringify({ tenant: name, c, m })],
+          );
         }
       }
     });
@@ -146,7 +147,9 @@ async function look(q: Queryable): Promise<Seen> {
 }
 
 describe('pool leak: one connection, two tenants, errors mid-transaction', () => {
-  it(`${TRANSACTIONS} interleaved transactions: 0 foreign rows, no setting or role carried over, every error contained`, { timeout: 120_000 }, async () => {
+  it(`${TRANSACTIONS} interleaved transactions: 0 foreign rows, no setting or role carried over, every error contained`, {
+    timeout: 120_000,
+  }, async () => {
     const ops = fc.sample(opArb, { numRuns: TRANSACTIONS, seed: SEED });
     const seeds = { A: () => A, B: () => B };
     const other = (t: 'A' | 'B'): TenantSeed => (t === 'A' ? B : A);
@@ -197,7 +200,9 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
       figures.foreignRows += rows.filter((id) => id !== tenant.id).length;
       const own = (xs: string[]) => xs.filter((id) => id === tenant.id).length;
       figures.missingRows +=
-        Math.max(0, tenant.consumers.length - own(seen.consumers)) + Math.max(0, tenant.messages.length - own(seen.messages)) + Math.max(0, 1 - own(seen.tenants));
+        Math.max(0, tenant.consumers.length - own(seen.consumers)) +
+        Math.max(0, tenant.messages.length - own(seen.messages)) +
+        Math.max(0, 1 - own(seen.tenants));
     };
 
     const run = async (op: Op, i: number): Promise<void> => {
@@ -221,7 +226,8 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
           if (which === 'system') figures.systemTx++;
           else figures.ownerTx++;
           // A custom setting that was set locally reads back as '' once its transaction is over.
-          if (s.setting !== null && s.setting !== '') figures.leaks.push(`#${i}: ${which} tx started with tramline.tenant_id = ${s.setting}`);
+          if (s.setting !== null && s.setting !== '')
+            figures.leaks.push(`#${i}: ${which} tx started with tramline.tenant_id = ${s.setting}`);
           if (s.usr === APP_ROLE) figures.leaks.push(`#${i}: ${which} tx ran as ${s.usr}`);
         } catch (err) {
           figures.unexpectedErrors.push(`#${i} ${which}${followsError ? ' (after an error)' : ''}: ${String(err)}`);
@@ -241,14 +247,18 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
           try {
             const write = async (): Promise<void> => {
               // The tenant comes from the session setting, not from the caller: a leaked setting would mis-file the row.
-              await q.query(`INSERT INTO event_types (tenant_id, name, description) VALUES (current_setting('tramline.tenant_id', true), $1, $2)`, [row, `tx ${i}`]);
+              await q.query(
+                `INSERT INTO event_types (tenant_id, name, description) VALUES (current_setting('tramline.tenant_id', true), $1, $2)`,
+                [row, `tx ${i}`],
+              );
               written.set(row, { tenant: tenant.id, committed: false });
             };
             if (op.kind === 'write' || (op.kind === 'fail' && op.writeFirst)) await write();
             const seen = await look(q);
             if (op.kind === 'write') {
               const back = await q.query<{ tenant_id: string }>('SELECT tenant_id FROM event_types WHERE name = $1', [row]);
-              if (back.rows.length !== 1 || back.rows[0]!.tenant_id !== tenant.id) figures.leaks.push(`#${i}: own write read back as ${JSON.stringify(back.rows)}`);
+              if (back.rows.length !== 1 || back.rows[0]!.tenant_id !== tenant.id)
+                figures.leaks.push(`#${i}: own write read back as ${JSON.stringify(back.rows)}`);
             }
             if (op.kind === 'fail') {
               failed = true;
@@ -263,12 +273,18 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
                   break;
                 case 'unique-violation':
                   expected = { sqlstate: '23505' };
-                  await q.query(`INSERT INTO consumers (id, tenant_id, name) VALUES ($1, current_setting('tramline.tenant_id', true), 'dup')`, [tenant.consumers[0]]);
+                  await q.query(
+                    `INSERT INTO consumers (id, tenant_id, name) VALUES ($1, current_setting('tramline.tenant_id', true), 'dup')`,
+                    [tenant.consumers[0]],
+                  );
                   break;
                 case 'foreign-write':
                   // Row-level security refuses a row filed under the other tenant.
                   expected = { sqlstate: '42501' };
-                  await q.query(`INSERT INTO consumers (id, tenant_id, name) VALUES ($1, $2, 'intruder')`, [rid('con'), other(op.tenant).id]);
+                  await q.query(`INSERT INTO consumers (id, tenant_id, name) VALUES ($1, $2, 'intruder')`, [
+                    rid('con'),
+                    other(op.tenant).id,
+                  ]);
                   break;
                 case 'aborted-tx':
                   // The caller swallows an SQL error and goes on in the aborted transaction.
@@ -303,7 +319,9 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
         const e = expected as { sqlstate?: string; injected?: true };
         const code = (err as { code?: string }).code;
         if (e.injected ? !(err instanceof Injected) : code !== e.sqlstate) {
-          figures.wrongSqlstate.push(`#${i} ${op.error}: expected ${e.sqlstate ?? 'the injected exception'}, got ${code ?? ''} ${String(err)}`);
+          figures.wrongSqlstate.push(
+            `#${i} ${op.error}: expected ${e.sqlstate ?? 'the injected exception'}, got ${code ?? ''} ${String(err)}`,
+          );
         }
       }
     };
@@ -359,7 +377,13 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
     expect(maxBodiesRunning).toBe(1);
     expect(figures.transactions).toBe(TRANSACTIONS);
     expect(figures.injected).toBeGreaterThan(TRANSACTIONS / 5);
-    expect(Object.keys(figures.injectedByKind).sort()).toEqual(['aborted-tx', 'division-by-zero', 'foreign-write', 'js-throw', 'unique-violation']);
+    expect(Object.keys(figures.injectedByKind).sort()).toEqual([
+      'aborted-tx',
+      'division-by-zero',
+      'foreign-write',
+      'js-throw',
+      'unique-violation',
+    ]);
     expect(figures.afterError).toBeGreaterThan(TRANSACTIONS / 10);
     expect(figures.systemTx + figures.ownerTx).toBeGreaterThan(TRANSACTIONS / 20);
     expect(figures.rowsRead).toBeGreaterThan(TRANSACTIONS * 10);

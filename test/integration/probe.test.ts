@@ -1,7 +1,9 @@
 // `tramline probe` as a real process against a real gateway: it passes on a working product, fails on
 // the `deliver` step when delivery is broken while the API stays healthy, and serves its metrics.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startTestGateway, type TestGateway, type TestTenant } from '../helpers/gateway.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
@@ -9,6 +11,8 @@ import { freePort, killAll, printChildOutputOnFailure, runTramline, spawnTramlin
 import { waitUntil } from '../helpers/wait.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The dashboard user the probe makes for its default consumer (src/probe/dashboard-user.ts). */
+const PROBE_USER = 'tramline-probe@probe.tramline.invalid';
 const PROMTOOL = '/usr/bin/promtool';
 const executable = (p: string): boolean => {
   try {
@@ -33,6 +37,16 @@ interface Summary {
 }
 
 const parse = (stdout: string): Summary => JSON.parse(stdout.trim().split('\n').at(-1)!) as Summary;
+
+/** Sessions of a user that still open the dashboard (the probe signs out after each walk). */
+async function liveSessions(userId: string): Promise<number> {
+  const r = await testDb.db.system((q) =>
+    q.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()', [
+      userId,
+    ]),
+  );
+  return r.rows[0]!.n;
+}
 
 let testDb: TestDb;
 let gw: TestGateway;
@@ -68,12 +82,32 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     expect(s.publishSeconds).toBeGreaterThan(0);
     expect(s.publishToDeliveredSeconds).toBeGreaterThanOrEqual(s.publishSeconds!);
     expect(s.publishToDeliveredSeconds).toBeLessThan(10);
-    expect(s.setupChanges).toEqual([expect.stringMatching(/^created consumer tramline-probe$/), expect.stringMatching(/^created endpoint ep_/)]);
+    expect(s.setupChanges).toEqual([
+      expect.stringMatching(/^created consumer tramline-probe$/),
+      expect.stringMatching(/^created endpoint ep_/),
+      ...(withBrowser ? [`created dashboard user ${PROBE_USER} (viewer)`] : []),
+    ]);
 
     // The gateway's own record agrees: the message carries the marker and its delivery succeeded.
     const m = await t.api.get(`/v1/consumers/tramline-probe/messages/${s.messageId}`);
     expect(m.body.payload.marker).toBe(s.marker);
     expect(m.body.deliveries).toEqual([expect.objectContaining({ endpointId: s.endpointId, state: 'succeeded' })]);
+
+    if (withBrowser) {
+      // The dashboard walk signed in as the probe's own viewer, through the form, and signed out again.
+      const users = (await t.api.get('/v1/users')).body.data as {
+        id: string;
+        email: string;
+        role: string;
+        status: string;
+        lastSignInAt: string | null;
+      }[];
+      const user = users.find((u) => u.email === PROBE_USER);
+      expect(user).toMatchObject({ role: 'viewer', status: 'active', lastSignInAt: expect.any(String) });
+      expect(await liveSessions(user!.id)).toBe(0);
+      const audit = (await t.api.get('/v1/audit-log?limit=100')).body.data as { action: string; actor: string }[];
+      expect(audit.filter((a) => a.actor === `user:${user!.id}`).map((a) => a.action)).toContain('session.sign_in');
+    }
 
     // Second run: same endpoint, only its URL follows the receiver's new port; no new endpoint.
     const again = parse((await probe(['--no-browser'])).stdout);
@@ -85,18 +119,72 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     expect(endpoints.body.data).toHaveLength(1);
   });
 
-  it('reports the browser step as skipped, not failed, when there is no Chromium', async () => {
+  it('reports the browser step as skipped, not failed, when there is no Chromium, and says so in its text summary', async () => {
     const run = await probe([], { CHROMIUM_PATH: '/nonexistent/chromium' });
     expect(run.code, run.stderr).toBe(0);
-    expect(parse(run.stdout).steps.browser).toEqual({ status: 'skipped', seconds: 0, detail: 'no Chromium at /nonexistent/chromium (set CHROMIUM_PATH)' });
+    expect(parse(run.stdout).steps.browser).toEqual({
+      status: 'skipped',
+      seconds: 0,
+      detail: 'no Chromium at /nonexistent/chromium (set CHROMIUM_PATH): the dashboard walk did not run',
+    });
+    const text = await runTramline(
+      ['probe', '--url', gw.url, '--token', t.key, '--once'],
+      { CHROMIUM_PATH: '/nonexistent/chromium' },
+      90_000,
+    );
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^ {2}browser +skipped +no Chromium at \/nonexistent\/chromium \(set CHROMIUM_PATH\): the dashboard walk did not run$/m,
+    );
   });
+
+  it.skipIf(!executable(CHROMIUM))(
+    'replaces a dashboard user whose password it does not know, and fails naming the dashboard when /app is not served',
+    async () => {
+      // A new probe process does not know the password of the user the last one made: it replaces that user.
+      const before = ((await t.api.get('/v1/users')).body.data as { id: string; email: string }[]).find((u) => u.email === PROBE_USER);
+      const run = await probe([], { CHROMIUM_PATH: CHROMIUM });
+      expect(run.code, run.stderr).toBe(0);
+      const s = parse(run.stdout);
+      expect(s.steps.browser!.status).toBe('ok');
+      if (before) expect(s.setupChanges).toContain(`replaced dashboard user ${PROBE_USER} (its password was not this probe's)`);
+      const after = ((await t.api.get('/v1/users')).body.data as { id: string; email: string }[]).filter((u) => u.email === PROBE_USER);
+      expect(after).toHaveLength(1);
+      expect(after[0]!.id).not.toBe(before?.id);
+
+      // The same database behind a gateway with no web build: every API step passes, the browser step names /app.
+      const empty = mkdtempSync(path.join(tmpdir(), 'tramline-no-web-'));
+      await gw.stop();
+      const noWeb = await startTestGateway({ testDb, env: { TRAMLINE_WEB_DIR: empty } });
+      try {
+        const bad = await runTramline(
+          ['probe', '--url', noWeb.url, '--token', t.key, '--once', '--json'],
+          { CHROMIUM_PATH: CHROMIUM },
+          90_000,
+        );
+        expect(bad.code).toBe(1);
+        const b = parse(bad.stdout);
+        expect(b.failedStep).toBe('browser');
+        expect(b.error).toBe('browser: /app answered 404 (does the gateway serve the dashboard? see dist/web)');
+        for (const step of ['setup', 'publish', 'deliver', 'signature', 'readback']) expect(b.steps[step]!.status, step).toBe('ok');
+      } finally {
+        await noWeb.stop();
+        rmSync(empty, { recursive: true, force: true });
+        gw = await startTestGateway({ testDb });
+      }
+    },
+  );
 
   it('fails on the deliver step, exit non-zero, when the workers are gone while the API is healthy', async () => {
     // The same database behind an API-only gateway (the full one stopped): publishing works, nothing delivers.
     await gw.stop();
     const apiOnly = await startTestGateway({ testDb, role: 'api' });
     try {
-      const run = await runTramline(['probe', '--url', apiOnly.url, '--token', t.key, '--once', '--json', '--timeout', '2s', '--no-browser'], {}, 90_000);
+      const run = await runTramline(
+        ['probe', '--url', apiOnly.url, '--token', t.key, '--once', '--json', '--timeout', '2s', '--no-browser'],
+        {},
+        90_000,
+      );
       expect(run.timedOut).toBe(false);
       expect(run.code).toBe(1);
       const s = parse(run.stdout);
@@ -105,7 +193,9 @@ describe('tramline probe', { timeout: 180_000 }, () => {
       expect(s.steps.publish!.status).toBe('ok');
       expect(s.steps.deliver!.status).toBe('failed');
       expect(s.steps.deliver!.seconds).toBeGreaterThanOrEqual(2);
-      expect(s.error).toMatch(/^deliver: no delivery arrived at http:\/\/127\.0\.0\.1:\d+\/webhook within 2s \(the gateway says: delivery pending, 0 attempts\)$/);
+      expect(s.error).toMatch(
+        /^deliver: no delivery arrived at http:\/\/127\.0\.0\.1:\d+\/webhook within 2s \(the gateway says: delivery pending, 0 attempts\)$/,
+      );
       expect(s.steps.signature).toMatchObject({ status: 'skipped', detail: 'not reached' });
       expect(run.stderr).toContain('probe FAILED at deliver: deliver: no delivery arrived');
       // Every process looks healthy: that is what the probe is for.
@@ -152,7 +242,11 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     const pushUrl = `http://127.0.0.1:${(gateway.address() as import('node:net').AddressInfo).port}`;
     try {
       expect((await probe(['--no-browser', '--pushgateway', pushUrl])).code).toBe(0);
-      const bad = await runTramline(['probe', '--url', gw.url, '--token', 'tl_not-a-key', '--once', '--json', '--no-browser', '--pushgateway', pushUrl], {}, 90_000);
+      const bad = await runTramline(
+        ['probe', '--url', gw.url, '--token', 'tl_not-a-key', '--once', '--json', '--no-browser', '--pushgateway', pushUrl],
+        {},
+        90_000,
+      );
       expect(bad.code).toBe(1);
       expect(pushes.map((p) => `${p.method} ${p.url}`)).toEqual([
         'POST /metrics/job/tramline_probe/instance/tramline-probe',
@@ -176,7 +270,11 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as import('node:net').AddressInfo).port;
     try {
-      const run = await runTramline(['probe', '--url', `http://127.0.0.1:${port}`, '--token', t.key, '--once', '--json', '--timeout', '1s', '--no-browser'], {}, 90_000);
+      const run = await runTramline(
+        ['probe', '--url', `http://127.0.0.1:${port}`, '--token', t.key, '--once', '--json', '--timeout', '1s', '--no-browser'],
+        {},
+        90_000,
+      );
       expect(run.timedOut).toBe(false);
       expect(run.code).toBe(1);
       const s = parse(run.stdout);
@@ -189,9 +287,25 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     }
   });
 
-  it('loop mode serves Prometheus metrics that promtool accepts', async () => {
+  it('loop mode serves Prometheus metrics that promtool accepts, and keeps its dashboard user from run to run', async () => {
+    const withBrowser = executable(CHROMIUM);
     const port = await freePort();
-    const p = spawnTramline(['probe', '--url', gw.url, '--token', t.key, '--interval', '500ms', '--metrics-listen', `127.0.0.1:${port}`, '--no-browser', '--json'], {});
+    const p = spawnTramline(
+      [
+        'probe',
+        '--url',
+        gw.url,
+        '--token',
+        t.key,
+        '--interval',
+        '500ms',
+        '--metrics-listen',
+        `127.0.0.1:${port}`,
+        '--json',
+        ...(withBrowser ? [] : ['--no-browser']),
+      ],
+      { CHROMIUM_PATH: CHROMIUM },
+    );
     const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     const text = await waitUntil(
       async () => {
@@ -204,8 +318,13 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     );
     expect(text).toContain('tramline_probe_success{step="deliver"} 1');
     for (const step of ['setup', 'publish', 'signature', 'readback']) expect(text).toContain(`tramline_probe_success{step="${step}"} 1`);
-    expect(text).not.toContain('tramline_probe_success{step="browser"}');
-    expect(text).toContain('tramline_probe_skipped{step="browser"} 1');
+    if (withBrowser) {
+      expect(text).toContain('tramline_probe_success{step="browser"} 1');
+      expect(text).toContain('tramline_probe_skipped{step="browser"} 0');
+    } else {
+      expect(text).not.toContain('tramline_probe_success{step="browser"}');
+      expect(text).toContain('tramline_probe_skipped{step="browser"} 1');
+    }
     expect(text).toContain('tramline_probe_skipped{step="deliver"} 0');
     expect(text).toMatch(/tramline_probe_duration_seconds\{step="deliver"\} \d/);
     expect(text).toMatch(/tramline_probe_publish_to_delivered_seconds \d/);
@@ -234,6 +353,12 @@ describe('tramline probe', { timeout: 180_000 }, () => {
     // Each run printed one JSON line on stdout.
     const lines = p.stdout().trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines.every((l) => (JSON.parse(l) as Summary).ok)).toBe(true);
+    const runs = lines.map((l) => JSON.parse(l) as Summary);
+    expect(runs.every((r) => r.ok)).toBe(true);
+    if (withBrowser) {
+      // One dashboard user for the process: made (or replaced) by the first run, reused by the next ones.
+      expect(runs[0]!.setupChanges.filter((c) => c.includes('dashboard user'))).toHaveLength(1);
+      for (const r of runs.slice(1)) expect(r.setupChanges.filter((c) => c.includes('dashboard user'))).toEqual([]);
+    }
   });
 });

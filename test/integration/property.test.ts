@@ -49,7 +49,11 @@ afterAll(async () => {
   await rx?.close();
 });
 
-async function consumerWithEndpoint(api: Client, name: string, path: string): Promise<{ consumer: string; endpoint: string; secret: string }> {
+async function consumerWithEndpoint(
+  api: Client,
+  name: string,
+  path: string,
+): Promise<{ consumer: string; endpoint: string; secret: string }> {
   const c = await api.post('/v1/consumers', { name });
   expect(c.status).toBe(201);
   const e = await api.post(`/v1/consumers/${c.body.id}/endpoints`, { url: rx.url + path });
@@ -83,9 +87,46 @@ const problemJson = (r: Response): boolean => (r.headers.get('content-type') ?? 
 
 /** Characters that stress JSON encoders and decoders; astral ones are two UTF-16 units. */
 const tricky = fc.constantFrom(
-  '"', '\\', '/', '\b', '\f', '\n', '\r', '\t', '\u0001', '\u001f', '\u007f', '\u0080', '\u00ff', 'é', 'e\u0301',
-  '\u2028', '\u2029', '\u200b', '\u202e', '\ufeff', '\ufffd', '\uffff', '\u{10000}', '\u{10ffff}', '😀', '👩‍👩‍👧', '𝄞', '🇫🇷',
-  '\\u0000', '\\ud800', '</script>', '${x}', '%00', "'", '{', '}', '[', ']', ':', ',',
+  '"',
+  '\\',
+  '/',
+  '\b',
+  '\f',
+  '\n',
+  '\r',
+  '\t',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u00ff',
+  'é',
+  'e\u0301',
+  '\u2028',
+  '\u2029',
+  '\u200b',
+  '\u202e',
+  '\ufeff',
+  '\ufffd',
+  '\uffff',
+  '\u{10000}',
+  '\u{10ffff}',
+  '😀',
+  '👩‍👩‍👧',
+  '𝄞',
+  '🇫🇷',
+  '\\u0000',
+  '\\ud800',
+  '</script>',
+  '${x}',
+  '%00',
+  "'",
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
 );
 /** Strings the API must accept: no NUL, no lone surrogate. */
 const goodString: fc.Arbitrary<string> = fc
@@ -102,7 +143,22 @@ const number: fc.Arbitrary<number> = fc.oneof(
   fc.integer(),
   fc.maxSafeInteger(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.constantFrom(0, -0, 0.1, 1 / 3, 1e21, 1e-7, 5e-324, Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, -(2 ** 63), 123456789.12345679),
+  fc.constantFrom(
+    0,
+    -0,
+    0.1,
+    1 / 3,
+    1e21,
+    1e-7,
+    5e-324,
+    Number.MIN_VALUE,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 2,
+    -(2 ** 63),
+    123456789.12345679,
+  ),
 );
 const leaf: fc.Arbitrary<unknown> = fc.oneof(goodString, number, fc.boolean(), fc.constant(null));
 const { value: jsonish } = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown> }>((tie) => ({
@@ -124,15 +180,26 @@ const hasConstructorPrototype = (v: unknown): boolean =>
   typeof v === 'object' &&
   (Array.isArray(v)
     ? v.some(hasConstructorPrototype)
-    : Object.entries(v).some(([k, x]) => (k === 'constructor' && x !== null && typeof x === 'object' && 'prototype' in x) || hasConstructorPrototype(x)));
+    : Object.entries(v).some(
+        ([k, x]) => (k === 'constructor' && x !== null && typeof x === 'object' && 'prototype' in x) || hasConstructorPrototype(x),
+      ));
 
 const payload: fc.Arbitrary<unknown> = fc
-  .oneof({ weight: 8, arbitrary: jsonish }, { weight: 2, arbitrary: deep }, { weight: 1, arbitrary: longString }, { weight: 2, arbitrary: leaf })
+  .oneof(
+    { weight: 8, arbitrary: jsonish },
+    { weight: 2, arbitrary: deep },
+    { weight: 1, arbitrary: longString },
+    { weight: 2, arbitrary: leaf },
+  )
   .filter((v) => !hasConstructorPrototype(v));
 
 /** A string with a NUL or a lone surrogate in it. */
 const badString: fc.Arbitrary<string> = fc
-  .tuple(goodString, fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800', '😀'.slice(0, 1), '😀'.slice(1)), goodString)
+  .tuple(
+    goodString,
+    fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800', '😀'.slice(0, 1), '😀'.slice(1)),
+    goodString,
+  )
   .map(([a, bad, b]) => a + bad + b);
 /** A payload that is fine except for one bad string, as a value or a key, somewhere down a path of arrays and objects. */
 const refusedPayload: fc.Arbitrary<unknown> = fc
@@ -160,11 +227,15 @@ const refusedPayload: fc.Arbitrary<unknown> = fc
 // --- 1. round trip --------------------------------------------------------------------------------
 
 describe('property: arbitrary JSON payloads round-trip to the receiver', () => {
-  it(`${BATCH * BATCHES} arbitrary payloads: data byte-for-byte as published, parsed data deep-equal, signature valid`, { timeout: 120_000 }, async () => {
+  it(`${BATCH * BATCHES} arbitrary payloads: data byte-for-byte as published, parsed data deep-equal, signature valid`, {
+    timeout: 120_000,
+  }, async () => {
     const { consumer, secret } = await consumerWithEndpoint(t.api, 'round trip', '/round-trip');
     const wh = new Webhook(secret);
     const eventType = 'prop.round_trip';
-    const prefix = new RegExp(`^\\{"type":${JSON.stringify(eventType).replace(/\./g, '\\.')},"timestamp":"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z","data":`);
+    const prefix = new RegExp(
+      `^\\{"type":${JSON.stringify(eventType).replace(/\./g, '\\.')},"timestamp":"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z","data":`,
+    );
     const figures = { cases: 0, failures: 0, bytes: 0, astral: 0, maxDepth: 0 };
     const depth = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depth)) : 0);
 
@@ -175,9 +246,11 @@ describe('property: arbitrary JSON payloads round-trip to the receiver', () => {
       const m = prefix.exec(r.body);
       if (!m || !r.body.endsWith('}')) return [`body is not {"type":…,"timestamp":…,"data":…}: ${r.body.slice(0, 200)}`];
       const dataText = r.body.slice(m[0].length, -1);
-      if (!Buffer.from(dataText, 'utf8').equals(Buffer.from(canonical, 'utf8'))) errs.push(`data bytes differ:\n  sent ${canonical.slice(0, 300)}\n  got  ${dataText.slice(0, 300)}`);
+      if (!Buffer.from(dataText, 'utf8').equals(Buffer.from(canonical, 'utf8')))
+        errs.push(`data bytes differ:\n  sent ${canonical.slice(0, 300)}\n  got  ${dataText.slice(0, 300)}`);
       // The receiver decodes UTF-8; an invalid sequence would have become U+FFFD and changed the length.
-      if (Number(r.headers['content-length']) !== Buffer.byteLength(r.body, 'utf8')) errs.push(`content-length ${r.headers['content-length']} ≠ ${Buffer.byteLength(r.body, 'utf8')} bytes received`);
+      if (Number(r.headers['content-length']) !== Buffer.byteLength(r.body, 'utf8'))
+        errs.push(`content-length ${r.headers['content-length']} ≠ ${Buffer.byteLength(r.body, 'utf8')} bytes received`);
       if (r.headers['content-type'] !== 'application/json') errs.push(`content-type ${r.headers['content-type']}`);
       let parsed: { type?: unknown; data?: unknown } = {};
       try {
@@ -206,13 +279,17 @@ describe('property: arbitrary JSON payloads round-trip to the receiver', () => {
         fc.asyncProperty(fc.array(payload, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
           const published = await Promise.all(
             batch.map(async (p) => {
-              const r = await t.api.raw('POST', `/v1/consumers/${consumer}/messages`, JSON.stringify({ eventType, payload: p }), { 'content-type': 'application/json' });
+              const r = await t.api.raw('POST', `/v1/consumers/${consumer}/messages`, JSON.stringify({ eventType, payload: p }), {
+                'content-type': 'application/json',
+              });
               return { p, r };
             }),
           );
           const refused = published.filter(({ r }) => r.status !== 202);
           const got = await receivedFor(published.filter(({ r }) => r.status === 202).map(({ r }) => r.body.id as string));
-          const failures: string[] = refused.map(({ p, r }) => `publish answered ${r.status} ${JSON.stringify(r.body).slice(0, 300)} for ${JSON.stringify(p).slice(0, 300)}`);
+          const failures: string[] = refused.map(
+            ({ p, r }) => `publish answered ${r.status} ${JSON.stringify(r.body).slice(0, 300)} for ${JSON.stringify(p).slice(0, 300)}`,
+          );
           for (const { p, r } of published) {
             if (r.status !== 202) continue;
             figures.cases++;
@@ -224,7 +301,8 @@ describe('property: arbitrary JSON payloads round-trip to the receiver', () => {
             if (errs.length > 0) failures.push(`${JSON.stringify(p).slice(0, 300)}: ${errs.join('; ')}`);
           }
           figures.failures += failures.length;
-          if (failures.length > 0) throw new Error(`${failures.length} of ${batch.length} payloads failed:\n${failures.slice(0, 5).join('\n')}`);
+          if (failures.length > 0)
+            throw new Error(`${failures.length} of ${batch.length} payloads failed:\n${failures.slice(0, 5).join('\n')}`);
         }),
         { numRuns: BATCHES, seed: SEED },
       );
@@ -247,7 +325,9 @@ describe('property: arbitrary JSON payloads round-trip to the receiver', () => {
 // --- 2. refused on purpose -----------------------------------------------------------------------
 
 describe('property: NUL and lone surrogates are refused', () => {
-  it(`${REFUSED_CASES} payloads with a NUL or a lone surrogate somewhere: 400 naming body.payload…, nothing stored or delivered`, { timeout: 120_000 }, async () => {
+  it(`${REFUSED_CASES} payloads with a NUL or a lone surrogate somewhere: 400 naming body.payload…, nothing stored or delivered`, {
+    timeout: 120_000,
+  }, async () => {
     const { consumer } = await consumerWithEndpoint(t.api, 'refused', '/refused');
     let cases = 0;
     let failures = 0;
@@ -257,7 +337,12 @@ describe('property: NUL and lone surrogates are refused', () => {
         fc.asyncProperty(refusedPayload, async (p) => {
           cases++;
           // JSON.stringify writes a lone surrogate as \udXXX and NUL as \u0000: valid JSON, refused by the API.
-          const r = await t.api.raw('POST', `/v1/consumers/${consumer}/messages`, JSON.stringify({ eventType: 'prop.refused', payload: p }), { 'content-type': 'application/json' });
+          const r = await t.api.raw(
+            'POST',
+            `/v1/consumers/${consumer}/messages`,
+            JSON.stringify({ eventType: 'prop.refused', payload: p }),
+            { 'content-type': 'application/json' },
+          );
           const field = (r.body?.errors?.[0]?.field ?? '') as string;
           if (r.status !== 400 || !problemJson(r) || !(field === 'body.payload' || field.startsWith('body.payload.'))) {
             failures++;
@@ -269,7 +354,9 @@ describe('property: NUL and lone surrogates are refused', () => {
     } catch (e) {
       report = String(e);
     } finally {
-      console.log(`refused (${gw.testDb.engine}, seed ${SEED}): ${cases} payloads with NUL or a lone surrogate sent, ${failures} not refused with 400`);
+      console.log(
+        `refused (${gw.testDb.engine}, seed ${SEED}): ${cases} payloads with NUL or a lone surrogate sent, ${failures} not refused with 400`,
+      );
     }
     expect(report).toBe('');
     expect(failures).toBe(0);
@@ -365,9 +452,31 @@ const fieldValue: fc.Arbitrary<unknown> = fc.oneof(
     { host: 'evil' },
   ),
 );
-const queryKey = fc.oneof(fc.constantFrom('limit', 'cursor', 'eventType', 'channel', 'since', 'until', 'status', 'before', 'after', 'include'), goodString);
+const queryKey = fc.oneof(
+  fc.constantFrom('limit', 'cursor', 'eventType', 'channel', 'since', 'until', 'status', 'before', 'after', 'include'),
+  goodString,
+);
 const queryValue = fc.oneof(
-  fc.constantFrom('', '-1', '0', '1', '250', '251', '1e3', 'NaN', '0x10', '1.5', 'true', 'null', '%', '%zz', '%ff%fe', '%00', '%ED%A0%80', 'a%20b'),
+  fc.constantFrom(
+    '',
+    '-1',
+    '0',
+    '1',
+    '250',
+    '251',
+    '1e3',
+    'NaN',
+    '0x10',
+    '1.5',
+    'true',
+    'null',
+    '%',
+    '%zz',
+    '%ff%fe',
+    '%00',
+    '%ED%A0%80',
+    'a%20b',
+  ),
   goodString,
   fc.integer().map(String),
   fc.string({ unit: 'binary', minLength: 300, maxLength: 1200 }),
@@ -379,12 +488,28 @@ const query: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc
       .array(fc.tuple(queryKey, queryValue, fc.boolean()), { minLength: 1, maxLength: 5 })
       // Mostly percent-encoded; sometimes as is, so that stray %, &, = and # reach the parser.
-      .map((pairs) => '?' + pairs.map(([k, v, encode]) => (encode ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&')),
+      .map(
+        (pairs) =>
+          '?' + pairs.map(([k, v, encode]) => (encode ? `${encodeURIComponent(k)}=${encodeURIComponent(v)}` : `${k}=${v}`)).join('&'),
+      ),
   },
 );
 const pathSegment = fc.oneof(
   goodString.filter((s) => s.length > 0).map(encodeURIComponent),
-  fc.constantFrom('%', '%zz', '%ff', '%00', '%2F', '..', '.', 'a%2Fb', '%ED%A0%80', 'x'.repeat(300), 'con_' + 'a'.repeat(26), 'msg_00000000000000000000000000'),
+  fc.constantFrom(
+    '%',
+    '%zz',
+    '%ff',
+    '%00',
+    '%2F',
+    '..',
+    '.',
+    'a%2Fb',
+    '%ED%A0%80',
+    'x'.repeat(300),
+    'con_' + 'a'.repeat(26),
+    'msg_00000000000000000000000000',
+  ),
 );
 /** A JSON schema, as far as the OpenAPI document of this API uses it. */
 interface Schema {
@@ -413,7 +538,8 @@ const URLS = ['http://127.0.0.1:9/fuzz', 'http://127.0.0.1:9/fuzz?q=1', 'http://
  */
 function fromSchema(schema: Schema | undefined, name = '', depth = 0): fc.Arbitrary<unknown> {
   if (name === 'url') return fc.constantFrom(...URLS);
-  if (name === 'since') return fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0)), noInvalidDate: true }).map((d) => d.toISOString());
+  if (name === 'since')
+    return fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0)), noInvalidDate: true }).map((d) => d.toISOString());
   if (!schema || depth > 4) return fc.jsonValue({ maxDepth: 2 });
   const branches = schema.anyOf ?? schema.oneOf;
   if (branches) return fc.oneof(...branches.map((b) => fromSchema(b, name, depth + 1)));
@@ -434,7 +560,10 @@ function fromSchema(schema: Schema | undefined, name = '', depth = 0): fc.Arbitr
     case 'null':
       return fc.constant(null);
     case 'array':
-      return fc.array(fromSchema(schema.items, '', depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 4, 4)) });
+      return fc.array(fromSchema(schema.items, '', depth + 1), {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 4, 4)),
+      });
     case 'object':
       if (schema.properties && Object.keys(schema.properties).length > 0) {
         const props = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, fromSchema(v, k, depth + 1)]));
@@ -442,7 +571,9 @@ function fromSchema(schema: Schema | undefined, name = '', depth = 0): fc.Arbitr
       }
       return fc.dictionary(
         fromSchema(schema.propertyNames ?? { type: 'string', maxLength: 20 }, '', depth + 1).map(String),
-        typeof schema.additionalProperties === 'object' ? fromSchema(schema.additionalProperties, '', depth + 1) : fc.jsonValue({ maxDepth: 2 }),
+        typeof schema.additionalProperties === 'object'
+          ? fromSchema(schema.additionalProperties, '', depth + 1)
+          : fc.jsonValue({ maxDepth: 2 }),
         { maxKeys: 4 },
       );
     default:
@@ -472,10 +603,21 @@ const bodyArb = (fields: readonly string[], hasBody: boolean, schema: Schema | u
         {
           weight: 4,
           arbitrary: fc
-            .dictionary(fields.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: goodString }) : goodString, fieldValue, { maxKeys: 6 })
+            .dictionary(
+              fields.length > 0
+                ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: goodString })
+                : goodString,
+              fieldValue,
+              { maxKeys: 6 },
+            )
             .map<Body>((value) => ({ kind: 'fields', value })),
         },
-        { weight: 2, arbitrary: fc.oneof(fc.string({ unit: 'binary' }), fc.json(), fc.string({ unit: tricky })).map<Body>((text) => ({ kind: 'raw', text })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .oneof(fc.string({ unit: 'binary' }), fc.json(), fc.string({ unit: tricky }))
+            .map<Body>((text) => ({ kind: 'raw', text })),
+        },
         { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map<Body>((bytes) => ({ kind: 'bytes', bytes })) },
         {
           weight: 2,
@@ -490,21 +632,30 @@ const caseArb = (fields: readonly string[], hasBody: boolean, params: number, sc
     body: bodyArb(fields, hasBody, schema),
     jsonType: fc.constantFrom(...JSON_TYPES),
     query,
-    pathFuzz: params > 0 ? fc.option(fc.record({ index: fc.nat({ max: params - 1 }), segment: pathSegment }), { freq: 6 }) : fc.constant(null),
-    auth: fc.oneof({ weight: 17, arbitrary: fc.constant('own' as const) }, { weight: 1, arbitrary: fc.constantFrom('none' as const, 'garbage' as const, 'other-scheme' as const) }),
+    pathFuzz:
+      params > 0 ? fc.option(fc.record({ index: fc.nat({ max: params - 1 }), segment: pathSegment }), { freq: 6 }) : fc.constant(null),
+    auth: fc.oneof(
+      { weight: 17, arbitrary: fc.constant('own' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('none' as const, 'garbage' as const, 'other-scheme' as const) },
+    ),
   });
 
 describe('property: arbitrary requests on every route never produce a 5xx', () => {
-  it(`${CASES_PER_ROUTE} fast-check requests on every OpenAPI route: status < 500, every 4xx problem+json`, { timeout: 180_000 }, async () => {
+  it(`${CASES_PER_ROUTE} fast-check requests on every OpenAPI route: status < 500, every 4xx problem+json`, {
+    timeout: 180_000,
+  }, async () => {
     const fuzz = await createTenant(gw, 'Fuzz');
     // Messages go to `sink`, whose one endpoint is the loopback receiver. Whatever endpoints the fuzzer
     // creates or rewrites belong to `quarantine`, which is never sent a message, so no delivery leaves loopback.
     const sink = await consumerWithEndpoint(fuzz.api, 'sink', '/fuzz-sink');
     const quarantine = await consumerWithEndpoint(fuzz.api, 'quarantine', '/fuzz-quarantine');
     const victimConsumer = (await fuzz.api.post('/v1/consumers', { name: 'victim' })).body.id as string;
-    const victimEndpoint = (await fuzz.api.post(`/v1/consumers/${quarantine.consumer}/endpoints`, { url: `${rx.url}/fuzz-victim` })).body.id as string;
+    const victimEndpoint = (await fuzz.api.post(`/v1/consumers/${quarantine.consumer}/endpoints`, { url: `${rx.url}/fuzz-victim` })).body
+      .id as string;
     const victimKey = (await fuzz.api.post('/v1/api-keys', { name: 'victim', scopes: ['read'] })).body.id as string;
-    const message = (await fuzz.api.post(`/v1/consumers/${sink.consumer}/messages`, { eventType: 'fuzz.seed', payload: { n: 1 } })).body.id as string;
+    const message = (await fuzz.api.post(`/v1/consumers/${sink.consumer}/messages`, { eventType: 'fuzz.seed', payload: { n: 1 } })).body
+      .id as string;
+    expect((await fuzz.api.post('/v1/event-types', { name: 'fuzz.victim' })).status).toBe(201);
     expect([victimConsumer, victimEndpoint, victimKey, message].every((x) => typeof x === 'string' && x.length > 0)).toBe(true);
 
     const spec = (await client(gw.url).get('/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
@@ -525,11 +676,15 @@ describe('property: arbitrary requests on every route never produce a 5xx', () =
           return op.method === 'DELETE' && op.path === '/v1/consumers/{consumer}' ? victimConsumer : quarantine.consumer;
         case 'endpoint':
           if (underMessages) return sink.endpoint;
-          return op.method === 'DELETE' && op.path === '/v1/consumers/{consumer}/endpoints/{endpoint}' ? victimEndpoint : quarantine.endpoint;
+          return op.method === 'DELETE' && op.path === '/v1/consumers/{consumer}/endpoints/{endpoint}'
+            ? victimEndpoint
+            : quarantine.endpoint;
         case 'message':
           return message;
-        case 'id':
+        case 'apiKey':
           return victimKey;
+        case 'eventType':
+          return 'fuzz.victim';
         default:
           // A route added since this test was written: fuzzed all the same, with an id that exists nowhere.
           unknownParams.add(`${op.method} ${op.path} {${name}}`);
@@ -538,7 +693,7 @@ describe('property: arbitrary requests on every route never produce a 5xx', () =
     };
 
     /** Operator routes (tenant administration) are called with the operator token, the others with the tenant's key. */
-    const keyOf = (op: Operation): string => (op.security?.some((s) => 'operator' in s) ? OPERATOR_TOKEN : fuzz.key);
+    const keyOf = (op: Operation): string => (op.security?.some((s) => 'operatorToken' in s) ? OPERATOR_TOKEN : fuzz.key);
 
     const statuses = new Map<number, number>();
     const failures: string[] = [];
@@ -555,7 +710,9 @@ describe('property: arbitrary requests on every route never produce a 5xx', () =
         await fc.assert(
           fc.asyncProperty(caseArb(fields, hasBody, names.length, schema), async (c) => {
             let i = 0;
-            const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => (c.pathFuzz && c.pathFuzz.index === i++ ? c.pathFuzz.segment : encodeURIComponent(idFor(op, name))));
+            const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+              c.pathFuzz && c.pathFuzz.index === i++ ? c.pathFuzz.segment : encodeURIComponent(idFor(op, name)),
+            );
             const headers: Record<string, string> = {};
             const token = keyOf(op);
             if (c.auth === 'own') headers.authorization = `Bearer ${token}`;
@@ -594,7 +751,9 @@ describe('property: arbitrary requests on every route never produce a 5xx', () =
             }
             if (r.status >= 400 && !(problemJson(r) && r.body?.status === r.status && typeof r.body?.title === 'string')) {
               badProblems++;
-              throw new Error(`${op.method} ${path} answered ${r.status} without a problem document: ${r.headers.get('content-type')} ${JSON.stringify(r.body).slice(0, 300)}`);
+              throw new Error(
+                `${op.method} ${path} answered ${r.status} without a problem document: ${r.headers.get('content-type')} ${JSON.stringify(r.body).slice(0, 300)}`,
+              );
             }
           }),
           // Shrinking a long query or body costs one request per step: bounded, so a failure is reported in good time.
@@ -603,7 +762,8 @@ describe('property: arbitrary requests on every route never produce a 5xx', () =
       } catch (e) {
         failures.push(`${op.method} ${op.path}: ${String(e).slice(0, 2000)}`);
       }
-      if (process.env.FUZZ_DEBUG) console.log(`DEBUG ${op.method} ${op.path} done at ${Date.now() - started} ms, ${cases} cases, failures ${failures.length}`);
+      if (process.env.FUZZ_DEBUG)
+        console.log(`DEBUG ${op.method} ${op.path} done at ${Date.now() - started} ms, ${cases} cases, failures ${failures.length}`);
     }
     console.log(
       `fuzz (${gw.testDb.engine}, seed ${SEED}): ${cases} requests on ${operations.length} routes in ${Date.now() - started} ms; ` +

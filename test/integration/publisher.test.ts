@@ -29,13 +29,10 @@ beforeAll(async () => {
       ['ep_paid', ['invoice.paid'], null],
       ['ep_eu', null, ['eu']],
     ] as const) {
-      await q.query(`INSERT INTO endpoints (id, tenant_id, consumer_id, url, event_types, channels, secret) VALUES ($1, $2, $3, 'http://127.0.0.1:9/', $4, $5, 'sealed')`, [
-        id,
-        TENANT,
-        CONSUMER,
-        types,
-        channels,
-      ]);
+      await q.query(
+        `INSERT INTO endpoints (id, tenant_id, consumer_id, url, event_types, channels, secret) VALUES ($1, $2, $3, 'http://127.0.0.1:9/', $4, $5, 'sealed')`,
+        [id, TENANT, CONSUMER, types, channels],
+      );
     }
   });
 });
@@ -45,7 +42,11 @@ afterAll(async () => {
 });
 
 const deliveriesOf = (messageId: string): Promise<string[]> =>
-  testDb.db.owner(async (q) => (await q.query<{ endpoint_id: string }>(`SELECT endpoint_id FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`, [messageId])).rows.map((r) => r.endpoint_id));
+  testDb.db.owner(async (q) =>
+    (
+      await q.query<{ endpoint_id: string }>(`SELECT endpoint_id FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`, [messageId])
+    ).rows.map((r) => r.endpoint_id),
+  );
 
 describe('publisher (group commit)', () => {
   it('commits 300 concurrent publishes in far fewer transactions, each answered on its own', async () => {
@@ -90,7 +91,9 @@ describe('publisher (group commit)', () => {
       expect(repeat.message.id).toBe(first.message.id);
       expect(repeat.message.id).toBe(created.get(`evt_${i - 1}`)!.message.id);
     }
-    const stored = await testDb.db.owner(async (q) => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1`, [TENANT])).rows[0]!.n);
+    const stored = await testDb.db.owner(
+      async (q) => (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1`, [TENANT])).rows[0]!.n,
+    );
     expect(stored).toBe(created.size);
 
     // Filters applied per message: type, channel, or neither.
@@ -107,7 +110,11 @@ describe('publisher (group commit)', () => {
     // A NUL character never reaches here through the API (refused with 400); the database refuses it too.
     const results = await Promise.allSettled(
       Array.from({ length: 40 }, (_, i) =>
-        publisher.publish(TENANT, CONSUMER, { eventType: 'invoice.void', payload: i === 17 ? '{"x":"\u0000"}' : `{"n":${i}}`, eventId: `bad_batch_${i}` }),
+        publisher.publish(TENANT, CONSUMER, {
+          eventType: 'invoice.void',
+          payload: i === 17 ? '{"x":"\u0000"}' : `{"n":${i}}`,
+          eventId: `bad_batch_${i}`,
+        }),
       ),
     );
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);

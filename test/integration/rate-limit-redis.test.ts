@@ -56,7 +56,7 @@ describe.skipIf(!REDIS_URL)('rate limits shared through Redis', () => {
       const second = await client(b.url, t.key).post('/v1/api-keys', { name: 'second', scopes: ['read'] }); // key A: 1, tenant: 1
       expect(second.status).toBe(201);
       const keyA: [Client, Client] = [client(a.url, t.key), client(b.url, t.key)];
-      const keyB: [Client, Client] = [client(a.url, second.body.key), client(b.url, second.body.key)];
+      const keyB: [Client, Client] = [client(a.url, second.body.apiKey), client(b.url, second.body.apiKey)];
 
       // Key A: 5 more across both gateways (6 in all), then refused by either one.
       expect(await alternate(keyA, 5)).toEqual([200, 200, 200, 200, 200]);
@@ -71,7 +71,9 @@ describe.skipIf(!REDIS_URL)('rate limits shared through Redis', () => {
       const keys = await redis.keys(`${prefix}*`);
       expect(keys.filter((k) => k.includes('tenant:'))).toHaveLength(1);
       expect(keys.filter((k) => k.includes('key:'))).toHaveLength(2);
-      console.log(`redis (2 gateways, prefix ${prefix}): key limit 6 → 6 × 2xx across both then 429 on both; tenant limit 10 → key B 4 × 200 then 429 on both; ${keys.length} counters in Redis`);
+      console.log(
+        `redis (2 gateways, prefix ${prefix}): key limit 6 → 6 × 2xx across both then 429 on both; tenant limit 10 → key B 4 × 200 then 429 on both; ${keys.length} counters in Redis`,
+      );
     } finally {
       await stop();
     }

@@ -19,9 +19,9 @@ afterAll(async () => {
 
 describe('revoking an API key', () => {
   it('stops it at once on the replica that revoked it, and within 2 seconds on every other', async () => {
-    const k = (await t.api.post('/v1/api-keys', { name: 'doomed', scopes: ['read'] })).body as { id: string; key: string };
-    const viaA = client(a.url, k.key);
-    const viaB = client(b.url, k.key);
+    const k = (await t.api.post('/v1/api-keys', { name: 'doomed', scopes: ['read'] })).body as { id: string; apiKey: string };
+    const viaA = client(a.url, k.apiKey);
+    const viaB = client(b.url, k.apiKey);
     expect((await viaA.get('/v1/consumers')).status).toBe(200);
     expect((await viaB.get('/v1/consumers')).status).toBe(200); // B now holds the key in its cache
 
@@ -37,7 +37,9 @@ describe('revoking an API key', () => {
       expect(lastAccepted - revokedAt).toBeLessThan(3_000);
       await new Promise((r) => setTimeout(r, 25));
     }
-    console.log(`revocation: 0 ms on the revoking replica, ${lastAccepted - revokedAt} ms until the other replica refused the key (cache TTL 2000 ms)`);
+    console.log(
+      `revocation: 0 ms on the revoking replica, ${lastAccepted - revokedAt} ms until the other replica refused the key (cache TTL 2000 ms)`,
+    );
     expect(lastAccepted - revokedAt).toBeLessThanOrEqual(2_100);
   });
 });

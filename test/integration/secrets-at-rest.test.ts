@@ -28,7 +28,8 @@ beforeAll(async () => {
   t = await createTenant(gw);
   rx = await startReceiver();
   consumer = (await t.api.post('/v1/consumers', { name: 'Vault' })).body.id;
-  endpoint = (await t.api.post(`/v1/consumers/${consumer}/endpoints`, { url: `${rx.url}/s`, headers: { 'x-api-token': HEADER_VALUE } })).body.id;
+  endpoint = (await t.api.post(`/v1/consumers/${consumer}/endpoints`, { url: `${rx.url}/s`, headers: { 'x-api-token': HEADER_VALUE } }))
+    .body.id;
   secret = (await t.api.get(`/v1/consumers/${consumer}/endpoints/${endpoint}/secret`)).body.secret;
 });
 afterAll(async () => {
@@ -76,7 +77,9 @@ describe('secrets at rest', () => {
 
   it('a ciphertext copied to another row does not decrypt', async () => {
     const other = (await t.api.post(`/v1/consumers/${consumer}/endpoints`, { url: `${rx.url}/other` })).body.id as string;
-    const stolen = await gw.testDb.db.owner(async (q) => (await q.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1', [endpoint])).rows[0]!.secret);
+    const stolen = await gw.testDb.db.owner(
+      async (q) => (await q.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1', [endpoint])).rows[0]!.secret,
+    );
     const { keys, current } = parseMasterKeys(TEST_MASTER_KEY);
     const cipher = createTenantCipher(gw.testDb.db, createLocalKeyWrapper(keys, current));
     expect(await cipher.open(t.id, stolen, secretAad(endpoint))).toBe(secret);
@@ -92,9 +95,13 @@ describe('secrets at rest', () => {
     const next = createTenantCipher(gw.testDb.db, createLocalKeyWrapper(rotatedKeys, 2));
     const n = await next.rewrapAll();
     expect(n).toBeGreaterThanOrEqual(2);
-    const versions = await gw.testDb.db.owner(async (q) => (await q.query<{ v: number }>('SELECT DISTINCT master_version AS v FROM tenant_keys')).rows.map((r) => r.v));
+    const versions = await gw.testDb.db.owner(async (q) =>
+      (await q.query<{ v: number }>('SELECT DISTINCT master_version AS v FROM tenant_keys')).rows.map((r) => r.v),
+    );
     expect(versions).toEqual([2]);
-    const sealed = await gw.testDb.db.owner(async (q) => (await q.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1', [endpoint])).rows[0]!.secret);
+    const sealed = await gw.testDb.db.owner(
+      async (q) => (await q.query<{ secret: string }>('SELECT secret FROM endpoints WHERE id = $1', [endpoint])).rows[0]!.secret,
+    );
     expect(await next.open(t.id, sealed, secretAad(endpoint))).toBe(secret); // data keys unchanged: no value had to be re-encrypted
     const withoutOld = createTenantCipher(gw.testDb.db, createLocalKeyWrapper(new Map([[2, rotatedKeys.get(2)!]]), 2));
     expect(await withoutOld.open(t.id, sealed, secretAad(endpoint))).toBe(secret); // version 1 can now be dropped
@@ -107,7 +114,13 @@ describe.runIf(engine() === 'pglite')('tramline keys rotate (embedded)', () => {
   it('adds a master key version, rewraps, and the gateway keeps its secrets across the rotation', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tramline-keys-'));
     const port = await freePort();
-    const env = { TRAMLINE_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', TRAMLINE_EGRESS_ALLOW: '127.0.0.0/8', LOG_LEVEL: 'warn' };
+    const env = {
+      TRAMLINE_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TRAMLINE_EGRESS_ALLOW: '127.0.0.0/8',
+      LOG_LEVEL: 'warn',
+    };
     const base = `http://127.0.0.1:${port}`;
     try {
       let gwp = spawnTramline(['start'], env);
@@ -138,7 +151,11 @@ describe.runIf(engine() === 'pglite')('tramline keys rotate (embedded)', () => {
 describe('configuration', () => {
   it('refuses to start on a Postgres server without TRAMLINE_MASTER_KEY', async () => {
     // An address where nothing listens: the refusal comes before any connection is tried.
-    const start = await runTramline(['start', '--role', 'api'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0', TRAMLINE_MASTER_KEY: '' }, 30_000);
+    const start = await runTramline(
+      ['start', '--role', 'api'],
+      { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0', TRAMLINE_MASTER_KEY: '' },
+      30_000,
+    );
     expect(start.code).toBe(1);
     expect(start.stdout + start.stderr).toMatch(/TRAMLINE_MASTER_KEY: required with DATABASE_URL/);
   });

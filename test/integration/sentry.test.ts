@@ -50,7 +50,12 @@ async function startSentryServer(): Promise<{ port: number; envelopes: string[];
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, envelopes, events, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    envelopes,
+    events,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 // The errors are provoked by renaming tables under the running gateway, which needs a Postgres server the
@@ -88,11 +93,24 @@ describe.runIf(engine() === 'postgres')('Sentry (SENTRY_DSN set)', () => {
 
     // 1. The API: the messages table is gone, so the publish fails inside the handler → 500.
     await testDb.db.owner((q) => q.query('ALTER TABLE messages RENAME TO messages_hidden'));
-    const failed = await api.post(`/v1/consumers/${consumer}/messages`, { eventType: 'order.created', payload: { card: payloadSecret } }, { cookie: 'session=cookie-secret-value' });
+    const failed = await api.post(
+      `/v1/consumers/${consumer}/messages`,
+      { eventType: 'order.created', payload: { card: payloadSecret } },
+      { cookie: 'session=cookie-secret-value' },
+    );
     expect(failed.status).toBe(500);
     await testDb.db.owner((q) => q.query('ALTER TABLE messages_hidden RENAME TO messages'));
-    const apiEvent = await waitUntil(() => sentry.events.find((e) => e.tags?.component === 'api'), 20_000, `the API error event (${sentry.envelopes.length} envelopes: ${sentry.envelopes.join('\n').slice(0, 3000)})`);
-    expect(apiEvent.tags).toMatchObject({ component: 'api', method: 'POST', route: '/v1/consumers/:consumer/messages', tenantId: tenant.id });
+    const apiEvent = await waitUntil(
+      () => sentry.events.find((e) => e.tags?.component === 'api'),
+      20_000,
+      `the API error event (${sentry.envelopes.length} envelopes: ${sentry.envelopes.join('\n').slice(0, 3000)})`,
+    );
+    expect(apiEvent.tags).toMatchObject({
+      component: 'api',
+      method: 'POST',
+      route: '/v1/consumers/:consumer/messages',
+      tenantId: tenant.id,
+    });
     expect(apiEvent.exception!.values[0]!.value).toMatch(/messages/);
 
     // 2. The worker: the attempts table is gone, so the outcome of a delivery cannot be recorded.
@@ -102,17 +120,31 @@ describe.runIf(engine() === 'postgres')('Sentry (SENTRY_DSN set)', () => {
     await rx.waitFor(1, 20_000);
     // The recording failure carries the delivery's tenant; a claim that ran while `messages` was renamed above
     // may have failed too (reported without a tenant), so look for the former.
-    const workerEvent = await waitUntil(() => sentry.events.find((e) => e.tags?.component === 'worker' && e.tags?.tenantId), 20_000, 'the worker error event');
+    const workerEvent = await waitUntil(
+      () => sentry.events.find((e) => e.tags?.component === 'worker' && e.tags?.tenantId),
+      20_000,
+      'the worker error event',
+    );
     expect(workerEvent.tags).toMatchObject({ component: 'worker', tenantId: tenant.id });
     await testDb.db.owner((q) => q.query('ALTER TABLE attempts_hidden RENAME TO attempts'));
 
     expect(await gw.stop()).toEqual({ code: 0, signal: null });
     const all = sentry.envelopes.join('\n');
-    const secrets = { 'API key': tenant.apiKey, 'operator token': OPERATOR_TOKEN, 'endpoint secret': endpointSecret, payload: payloadSecret, cookie: 'cookie-secret-value' };
-    const found = Object.entries(secrets).filter(([, v]) => all.includes(v)).map(([k]) => k);
+    const secrets = {
+      'API key': tenant.apiKey,
+      'operator token': OPERATOR_TOKEN,
+      'endpoint secret': endpointSecret,
+      payload: payloadSecret,
+      cookie: 'cookie-secret-value',
+    };
+    const found = Object.entries(secrets)
+      .filter(([, v]) => all.includes(v))
+      .map(([k]) => k);
     expect(found).toEqual([]);
     expect(all).not.toMatch(/"authorization"|"cookie"/i);
     for (const e of sentry.events) expect(e.request?.data).toBeUndefined();
-    console.log(`sentry: ${sentry.envelopes.length} envelopes, ${sentry.events.length} error events (${sentry.events.map((e) => e.tags?.component).join(', ')}); secrets found: ${found.length}`);
+    console.log(
+      `sentry: ${sentry.envelopes.length} envelopes, ${sentry.events.length} error events (${sentry.events.map((e) => e.tags?.component).join(', ')}); secrets found: ${found.length}`,
+    );
   });
 });

@@ -52,7 +52,8 @@ async function startOtlpReceiver(): Promise<{ url: string; spans: OtlpSpan[]; bo
           for (const ss of rs.scopeSpans) {
             for (const s of ss.spans) {
               const attributes: Record<string, unknown> = {};
-              for (const a of (s.attributes ?? []) as Array<{ key: string; value: Record<string, unknown> }>) attributes[a.key] = Object.values(a.value)[0];
+              for (const a of (s.attributes ?? []) as Array<{ key: string; value: Record<string, unknown> }>)
+                attributes[a.key] = Object.values(a.value)[0];
               spans.push({
                 traceId: s.traceId as string,
                 spanId: s.spanId as string,
@@ -61,7 +62,10 @@ async function startOtlpReceiver(): Promise<{ url: string; spans: OtlpSpan[]; bo
                 kind: s.kind as number,
                 scope: ss.scope.name,
                 attributes,
-                links: ((s.links ?? []) as Array<{ traceId: string; spanId: string }>).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+                links: ((s.links ?? []) as Array<{ traceId: string; spanId: string }>).map((l) => ({
+                  traceId: l.traceId,
+                  spanId: l.spanId,
+                })),
               });
             }
           }
@@ -120,7 +124,11 @@ describe.runIf(engine() === 'postgres')('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT
     const publish = await waitUntil(() => otlp.spans.find((s) => s.name === 'tramline.publish'), 20_000, 'publish span exported');
     const deliver = await waitUntil(() => otlp.spans.find((s) => s.name === 'tramline.deliver'), 20_000, 'deliver span exported');
     const inTrace = (traceId: string) => otlp.spans.filter((s) => s.traceId === traceId);
-    await waitUntil(() => inTrace(publish.traceId).some((s) => s.scope === '@opentelemetry/instrumentation-pg') || undefined, 10_000, 'pg spans');
+    await waitUntil(
+      () => inTrace(publish.traceId).some((s) => s.scope === '@opentelemetry/instrumentation-pg') || undefined,
+      10_000,
+      'pg spans',
+    );
 
     // The publish span: a child of the HTTP server span of the request, with the message id.
     expect(publish.attributes['tramline.message_id']).toBe(m.body.id);
@@ -129,13 +137,20 @@ describe.runIf(engine() === 'postgres')('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT
     expect(server).toMatchObject({ scope: '@opentelemetry/instrumentation-http', kind: 2 /* SERVER */ });
     // Its database work: pg spans (the INSERT of the message) in the same trace.
     const pg = inTrace(publish.traceId).filter((s) => s.scope === '@opentelemetry/instrumentation-pg');
-    expect(pg.some((s) => /insert into messages/i.test(String(s.attributes['db.statement'] ?? s.attributes['db.query.text'] ?? s.name)))).toBe(true);
+    expect(
+      pg.some((s) => /insert into messages/i.test(String(s.attributes['db.statement'] ?? s.attributes['db.query.text'] ?? s.name))),
+    ).toBe(true);
 
     // The delivery span: a trace of its own, linked to the publish span.
     expect(deliver.traceId).not.toBe(publish.traceId);
     expect(deliver.parentSpanId).toBeUndefined();
     expect(deliver.links).toEqual([{ traceId: publish.traceId, spanId: publish.spanId }]);
-    expect(deliver.attributes).toMatchObject({ 'tramline.message_id': m.body.id, 'tramline.endpoint_id': e.body.id, 'tramline.attempt': 1, 'http.response.status_code': 200 });
+    expect(deliver.attributes).toMatchObject({
+      'tramline.message_id': m.body.id,
+      'tramline.endpoint_id': e.body.id,
+      'tramline.attempt': 1,
+      'http.response.status_code': 200,
+    });
 
     // The endpoint got a traceparent in the delivery's trace: the HTTP client span under the delivery span.
     const tp = received!.headers.traceparent;
@@ -143,11 +158,17 @@ describe.runIf(engine() === 'postgres')('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT
     const [, traceId, spanId] = (tp as string).split('-');
     expect(traceId).toBe(deliver.traceId);
     const clientSpan = await waitUntil(() => otlp.spans.find((s) => s.spanId === spanId), 10_000, 'the undici client span');
-    expect(clientSpan).toMatchObject({ scope: '@opentelemetry/instrumentation-undici', parentSpanId: deliver.spanId, kind: 3 /* CLIENT */ });
+    expect(clientSpan).toMatchObject({
+      scope: '@opentelemetry/instrumentation-undici',
+      parentSpanId: deliver.spanId,
+      kind: 3 /* CLIENT */,
+    });
     expect(clientSpan.attributes['url.full']).toBe(`${rx.url}/hook`);
 
     // The publish's traceparent is stored with the message (what the link is built from).
-    const stored = await testDb.db.owner((q) => q.query<{ traceparent: string }>('SELECT traceparent FROM messages WHERE id = $1', [m.body.id]));
+    const stored = await testDb.db.owner((q) =>
+      q.query<{ traceparent: string }>('SELECT traceparent FROM messages WHERE id = $1', [m.body.id]),
+    );
     expect(stored.rows[0]!.traceparent).toBe(`00-${publish.traceId}-${publish.spanId}-01`);
 
     expect(otlp.bodies.join('\n')).not.toContain('sekrit-query-value');
@@ -156,8 +177,12 @@ describe.runIf(engine() === 'postgres')('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT
     await fetch(`${baseUrl}/healthz`);
     const exit = await gw.stop();
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(otlp.spans.filter((s) => /metrics|healthz/.test(String(s.attributes['http.target'] ?? s.attributes['url.path'] ?? '')))).toEqual([]);
-    console.log(`tracing: ${otlp.spans.length} spans exported (${new Set(otlp.spans.map((s) => s.scope)).size} scopes); traceparent sent: ${tp}`);
+    expect(otlp.spans.filter((s) => /metrics|healthz/.test(String(s.attributes['http.target'] ?? s.attributes['url.path'] ?? '')))).toEqual(
+      [],
+    );
+    console.log(
+      `tracing: ${otlp.spans.length} spans exported (${new Set(otlp.spans.map((s) => s.scope)).size} scopes); traceparent sent: ${tp}`,
+    );
   });
 });
 
@@ -174,7 +199,9 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(m.status).toBe(202);
     const [received] = await rx.waitFor(1);
     expect(received!.headers.traceparent).toBeUndefined();
-    const stored = await gw.testDb.db.owner((q) => q.query<{ traceparent: string | null }>('SELECT traceparent FROM messages WHERE id = $1', [m.body.id]));
+    const stored = await gw.testDb.db.owner((q) =>
+      q.query<{ traceparent: string | null }>('SELECT traceparent FROM messages WHERE id = $1', [m.body.id]),
+    );
     expect(stored.rows).toEqual([{ traceparent: null }]);
   });
 });

@@ -19,7 +19,9 @@ const PROM = path.join(ROOT, 'deploy/prometheus');
 const DASHBOARDS = path.join(ROOT, 'deploy/grafana/dashboards');
 const run = promisify(execFile);
 
-const promtool = ['/usr/bin/promtool', ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'promtool'))].find((p) => fs.existsSync(p));
+const promtool = ['/usr/bin/promtool', ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'promtool'))].find((p) =>
+  fs.existsSync(p),
+);
 // CI installs promtool (.ci/run); a dev machine without it skips only the promtool checks. Written to
 // stdout directly: console.log would get the reporter's colour codes in front of it, and CI greps ^SKIPPED:.
 if (!promtool) process.stdout.write('SKIPPED: monitoring rules (promtool not found)\n');
@@ -29,7 +31,10 @@ const STATUS = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'refused'];
 const CONTRACT: Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: Record<string, string[] | null> }> = {
   tramline_build_info: { type: 'gauge', labels: { version: null } },
   tramline_publishes_total: { type: 'counter', labels: { outcome: ['accepted', 'duplicate', 'rejected', 'error'] } },
-  tramline_delivery_attempts_total: { type: 'counter', labels: { tenant: null, outcome: ['success', 'retry', 'failed'], status_class: STATUS } },
+  tramline_delivery_attempts_total: {
+    type: 'counter',
+    labels: { tenant: null, outcome: ['success', 'retry', 'failed'], status_class: STATUS },
+  },
   tramline_delivery_latency_seconds: { type: 'histogram', labels: { tenant: null } },
   tramline_delivery_duration_seconds: { type: 'histogram', labels: {} },
   tramline_queue_depth: { type: 'gauge', labels: { state: ['due', 'scheduled', 'leased'] } },
@@ -49,7 +54,18 @@ const DEFAULT_METRIC_PREFIXES = ['tramline_process_', 'tramline_nodejs_'];
 const TARGET_LABELS = ['job', 'instance'];
 
 interface RuleFile {
-  groups: Array<{ name: string; interval?: string; rules: Array<{ record?: string; alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+  groups: Array<{
+    name: string;
+    interval?: string;
+    rules: Array<{
+      record?: string;
+      alert?: string;
+      expr: string;
+      for?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    }>;
+  }>;
 }
 const readYaml = <T>(file: string): T => YAML.parse(fs.readFileSync(file, 'utf8')) as T;
 const recording = readYaml<RuleFile>(path.join(PROM, 'recording-rules.yml'));
@@ -74,7 +90,8 @@ function checkSelectors(sels: Selector[]): string[] {
       const known = m.label in labels || TARGET_LABELS.includes(m.label) || (m.label === 'le' && s.metric.endsWith('_bucket'));
       if (!known) problems.push(`${s.metric} has no label ${m.label}`);
       const values = labels[m.label];
-      if (values && m.op === '=' && !values.includes(m.value)) problems.push(`${s.metric}{${m.label}="${m.value}"} is not a value the gateway exports (${values.join(', ')})`);
+      if (values && m.op === '=' && !values.includes(m.value))
+        problems.push(`${s.metric}{${m.label}="${m.value}"} is not a value the gateway exports (${values.join(', ')})`);
     }
   }
   return problems;
@@ -144,7 +161,10 @@ describe.skipIf(!promtool)('Prometheus rules through promtool', () => {
 
   it('every dashboard expression is valid PromQL (promtool check rules on a generated rule file)', async () => {
     const rules = dashboards.flatMap(({ file, text }) =>
-      dashboardExprs(JSON.parse(text) as Dashboard).map((e, i) => ({ record: `dashboard:${file.replace(/\W/g, '_')}:${i}`, expr: substituteGrafanaVariables(e.expr) })),
+      dashboardExprs(JSON.parse(text) as Dashboard).map((e, i) => ({
+        record: `dashboard:${file.replace(/\W/g, '_')}:${i}`,
+        expr: substituteGrafanaVariables(e.expr),
+      })),
     );
     expect(rules.length).toBeGreaterThan(20);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tramline-dashboards-'));
@@ -154,7 +174,10 @@ describe.skipIf(!promtool)('Prometheus rules through promtool', () => {
       expect(r.ok, r.out).toBe(true);
       expect(r.out).toContain(`SUCCESS: ${rules.length} rules found`);
       // And the check does reject a broken expression.
-      fs.writeFileSync(path.join(dir, 'broken.yml'), YAML.stringify({ groups: [{ name: 'b', rules: [{ record: 'x:y:z', expr: 'sum by (le (rate(x[5m]))' }] }] }));
+      fs.writeFileSync(
+        path.join(dir, 'broken.yml'),
+        YAML.stringify({ groups: [{ name: 'b', rules: [{ record: 'x:y:z', expr: 'sum by (le (rate(x[5m]))' }] }] }),
+      );
       expect((await promtoolRun(['check', 'rules', 'broken.yml'], dir)).ok).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -164,30 +187,41 @@ describe.skipIf(!promtool)('Prometheus rules through promtool', () => {
 
 describe('Prometheus rules against the metrics contract', () => {
   it('every rule expression uses only contract metrics, their labels and label values, or recorded series', () => {
-    const problems = [...recording.groups, ...alerting.groups].flatMap((g) => g.rules.flatMap((r) => checkSelectors(selectors(r.expr)).map((p) => `${r.record ?? r.alert}: ${p}`)));
+    const problems = [...recording.groups, ...alerting.groups].flatMap((g) =>
+      g.rules.flatMap((r) => checkSelectors(selectors(r.expr)).map((p) => `${r.record ?? r.alert}: ${p}`)),
+    );
     expect(problems).toEqual([]);
   });
 
   it('the check catches an unknown metric, an unknown label and an unexported label value', () => {
     expect(checkSelectors(selectors('sum(rate(tramline_publish_total[5m]))'))).toEqual(['unknown metric tramline_publish_total']);
-    expect(checkSelectors(selectors('sum by (x) (rate(tramline_delivery_attempts_total{endpoint="e"}[5m]))'))).toEqual(['tramline_delivery_attempts_total has no label endpoint']);
+    expect(checkSelectors(selectors('sum by (x) (rate(tramline_delivery_attempts_total{endpoint="e"}[5m]))'))).toEqual([
+      'tramline_delivery_attempts_total has no label endpoint',
+    ]);
     expect(checkSelectors(selectors('tramline_publishes_total{outcome="errors"} / on (x) group_left tramline:missing:rule'))).toEqual([
       'tramline_publishes_total{outcome="errors"} is not a value the gateway exports (accepted, duplicate, rejected, error)',
       'unknown metric tramline:missing:rule',
     ]);
-    expect(checkSelectors(selectors('histogram_quantile(0.99, sum by (le) (rate(tramline_delivery_latency_seconds_bucket{le="5", tenant=~"$tenant"}[$__rate_interval])))'))).toEqual([]);
+    expect(
+      checkSelectors(
+        selectors(
+          'histogram_quantile(0.99, sum by (le) (rate(tramline_delivery_latency_seconds_bucket{le="5", tenant=~"$tenant"}[$__rate_interval])))',
+        ),
+      ),
+    ).toEqual([]);
   });
 
-  it('every alert has a severity, a summary and a runbook link to a README heading', () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+  it('every alert has a severity, a summary and an absolute runbook link to a heading of docs/operations.md', () => {
+    const RUNBOOKS = 'https://github.com/tramline-dev/tramline/blob/main/docs/operations.md#';
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
+    const anchors = new Set([...doc.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
     expect(alerts.length).toBeGreaterThan(0);
     for (const a of alerts) {
       expect(['page', 'ticket'], a.alert).toContain(a.labels?.severity);
       expect(a.annotations?.summary, a.alert).toBeTruthy();
       const url = a.annotations?.runbook_url ?? '';
-      expect(url, a.alert).toMatch(/^README\.md#/);
-      expect(anchors.has(url.slice('README.md#'.length)), `${a.alert}: README has no heading for ${url}`).toBe(true);
+      expect(url.startsWith(RUNBOOKS), `${a.alert}: ${url}`).toBe(true);
+      expect(anchors.has(url.slice(RUNBOOKS.length)), `${a.alert}: docs/operations.md has no heading for ${url}`).toBe(true);
     }
   });
 
@@ -198,16 +232,24 @@ describe('Prometheus rules against the metrics contract', () => {
       .flatMap((f) => readYaml<{ tests: Test[] }>(path.join(PROM, 'tests', f)).tests.flatMap((t) => t.alert_rule_test ?? []));
     for (const a of alerts) {
       const mine = tests.filter((t) => t.alertname === a.alert);
-      expect(mine.some((t) => (t.exp_alerts ?? []).length === 0), `${a.alert}: no test where it must stay silent`).toBe(true);
+      expect(
+        mine.some((t) => (t.exp_alerts ?? []).length === 0),
+        `${a.alert}: no test where it must stay silent`,
+      ).toBe(true);
       const fired = mine.flatMap((t) => t.exp_alerts ?? []);
-      expect(fired.some((e) => e.exp_labels?.severity === a.labels?.severity), `${a.alert} (${a.labels?.severity}): no test where it fires`).toBe(true);
+      expect(
+        fired.some((e) => e.exp_labels?.severity === a.labels?.severity),
+        `${a.alert} (${a.labels?.severity}): no test where it fires`,
+      ).toBe(true);
     }
   });
 });
 
 describe('Grafana dashboards', () => {
   it('there are the three dashboards, with unique uids', () => {
-    expect(dashboardFiles).toEqual(expect.arrayContaining(['tramline-overview.json', 'tramline-delivery-health.json', 'tramline-queue-database.json']));
+    expect(dashboardFiles).toEqual(
+      expect.arrayContaining(['tramline-overview.json', 'tramline-delivery-health.json', 'tramline-queue-database.json']),
+    );
     const uids = dashboards.map(({ text }) => (JSON.parse(text) as Dashboard).uid);
     expect(new Set(uids).size).toBe(uids.length);
   });
@@ -233,7 +275,11 @@ describe('Grafana dashboards', () => {
         for (const p of panels) expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
         for (const [i, a] of panels.entries())
           for (const b of panels.slice(i + 1)) {
-            const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+            const overlap =
+              a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+              b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+              a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+              b.gridPos.y < a.gridPos.y + a.gridPos.h;
             expect(overlap, `${a.title} overlaps ${b.title}`).toBe(false);
           }
       });
@@ -244,7 +290,8 @@ describe('Grafana dashboards', () => {
         expect(problems).toEqual([]);
         // Variables used in queries are defined, and the tenant variable reads a contract metric's tenant label.
         const defined = new Set(d.templating.list.map((v) => v.name));
-        for (const e of dashboardExprs(d)) for (const v of e.expr.matchAll(/\$(?!__)([a-zA-Z_]\w*)/g)) expect(defined.has(v[1]!), `${e.panel}: $${v[1]}`).toBe(true);
+        for (const e of dashboardExprs(d))
+          for (const v of e.expr.matchAll(/\$(?!__)([a-zA-Z_]\w*)/g)) expect(defined.has(v[1]!), `${e.panel}: $${v[1]}`).toBe(true);
         const tenant = d.templating.list.find((v) => v.name === 'tenant');
         if (tenant) {
           const m = /^label_values\((\w+), tenant\)$/.exec(String(tenant.query));

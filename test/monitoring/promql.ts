@@ -4,7 +4,22 @@
  * Syntax is promtool's job; this only has to find names in expressions promtool accepts.
  */
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'atan2', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
+]);
 
 export interface Matcher {
   label: string;

@@ -49,13 +49,14 @@ export function registerAudit(app: FastifyInstance, deps: DomainDeps): void {
 function tenantFor(req: FastifyRequest): string | null {
   const p = req.principal!;
   if ('tenantId' in p) return p.tenantId;
-  // The operator creating a tenant: the entry opens the new tenant's own log.
+  // The operator creating a tenant: the entry opens the new tenant's own log; changing one: it goes in that log.
+  if (req.routeOptions.url === '/v1/tenants/:tenant') return (req.params as { tenant: string }).tenant;
   return req.routeOptions.url === '/v1/tenants' ? req.auditCreatedId : null;
 }
 
 function actorOf(req: FastifyRequest): string {
   const p = req.principal!;
-  if (p.kind === 'tenant') return `key:${p.keyId}`;
+  if (p.kind === 'tenant') return p.session ? `user:${p.session.userId}` : `key:${p.keyId}`;
   if (p.kind === 'operator') return 'operator';
   // A consumer-scoped principal (a portal token) is named by its consumer.
   const scoped = p as { kind: string; consumerId?: string };

@@ -19,8 +19,9 @@ import type { FastifyInstance } from 'fastify';
  * the plugin is not registered and the API sends no CORS headers at all. Headers a browser client
  * needs to read are exposed (rate limits, Retry-After, idempotent replays).
  */
-export async function registerHardening(app: FastifyInstance, o: { corsOrigins: readonly string[] }): Promise<void> {
-  const headers = securityHeaders({
+/** The security headers of every answer, computed once (raw parser errors write them too: see problem.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
+  securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -39,9 +40,12 @@ export async function registerHardening(app: FastifyInstance, o: { corsOrigins: 
     },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
-  });
+  }),
+);
+
+export async function registerHardening(app: FastifyInstance, o: { corsOrigins: readonly string[] }): Promise<void> {
   app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(headers);
+    reply.headers(SECURITY_HEADERS);
     done();
   });
   if (o.corsOrigins.length > 0) {
@@ -50,7 +54,15 @@ export async function registerHardening(app: FastifyInstance, o: { corsOrigins: 
       origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
-      exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'idempotent-replayed', 'x-request-id', 'location'],
+      exposedHeaders: [
+        'retry-after',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+        'idempotent-replayed',
+        'x-request-id',
+        'location',
+      ],
       maxAge: 600,
       credentials: false,
     });

@@ -2,18 +2,30 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sendProblem } from '../problem.ts';
-import { ERRORS } from '../../errors.ts';
 
 export interface RateLimitOptions {
-  /** Requests per window per API key. */
+  /** Requests per window per API key; 0: no limit per key. */
   readonly perKey: number;
-  /** Requests per window per tenant, all its keys together. */
+  /** Requests per window per tenant, all its keys together, for a tenant without a plan of its own; 0: no limit. */
   readonly perTenant: number;
   readonly windowMs: number;
   /** Counters shared by every replica; null: each process counts in its own memory. */
   readonly redis: Redis | null;
   /** Prefix of the Redis keys (TRAMLINE_REDIS_PREFIX). */
   readonly prefix: string;
+  /** A tenant's plan: its own requests per second (null: none, the default above applies). */
+  readonly planOf: (tenantId: string) => Promise<number | null>;
+  readonly clock: () => Date;
+}
+
+/** How long a replica keeps a tenant's plan before reading it again: a change applies everywhere within this. */
+export const PLAN_TTL_MS = 5_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant's limit for this window, resolved once per request (0: none). */
+    tenantLimit: number;
+  }
 }
 
 /**
@@ -38,22 +50,54 @@ export async function registerRateLimits(app: FastifyInstance, o: RateLimitOptio
     skipOnError: true,
     ...(o.redis ? { redis: o.redis, nameSpace: `${o.prefix}rl:` } : {}),
   });
+  app.decorateRequest('tenantLimit', 0);
   const byKey = app.createRateLimit({ max: o.perKey, timeWindow: o.windowMs, keyGenerator: (req) => `key:${principalKey(req)}` });
-  const byTenant = app.createRateLimit({ max: o.perTenant, timeWindow: o.windowMs, keyGenerator: (req) => `tenant:${principalTenant(req)}` });
+  const byTenant = app.createRateLimit({
+    max: (req) => req.tenantLimit,
+    timeWindow: o.windowMs,
+    keyGenerator: (req) => `tenant:${principalTenant(req)}`,
+  });
+  const tenantLimit = planCache(o);
 
   app.addHook('onRequest', async (req, reply) => {
     const p = req.principal;
     if (!p || p.kind === 'operator') return;
-    for (const [limiter, scope] of [
-      [byKey, 'API key'],
-      [byTenant, 'tenant'],
+    req.tenantLimit = await tenantLimit(p.tenantId);
+    for (const [limiter, scope, max] of [
+      [byKey, 'API key', o.perKey],
+      [byTenant, 'tenant', req.tenantLimit],
     ] as const) {
+      if (max === 0) continue;
       const r = await limiter(req);
       if (r.isAllowed) continue;
       if (r.isExceeded) return tooMany(req, reply, scope, r.max, o.windowMs, Math.max(1, r.ttlInSeconds));
-      if (scope === 'API key') setHeaders(reply, r.max, r.remaining, r.ttlInSeconds);
+      // The headers tell the key's own budget; the tenant's when only the tenant is limited.
+      if (scope === 'API key' || o.perKey === 0) setHeaders(reply, r.max, r.remaining, r.ttlInSeconds);
     }
   });
+}
+
+/**
+ * The tenant's requests per window: its plan (per second, scaled to the window) or the operator's default,
+ * kept for PLAN_TTL_MS so a request costs no query. A failed read keeps the last known limit.
+ */
+function planCache(o: RateLimitOptions): (tenantId: string) => Promise<number> {
+  const known = new Map<string, { limit: number; until: number }>();
+  return async (tenantId) => {
+    const now = o.clock().getTime();
+    const hit = known.get(tenantId);
+    if (hit && hit.until > now) return hit.limit;
+    let limit = hit?.limit ?? o.perTenant;
+    try {
+      const plan = await o.planOf(tenantId);
+      limit = plan === null ? o.perTenant : Math.max(1, Math.ceil((plan * o.windowMs) / 1000));
+    } catch {
+      // The database is away: keep what was known; the request itself will answer 503 if it needs the database.
+    }
+    if (known.size > 100_000) known.clear();
+    known.set(tenantId, { limit, until: now + PLAN_TTL_MS });
+    return limit;
+  };
 }
 
 function principalKey(req: FastifyRequest): string {
@@ -75,8 +119,14 @@ function tooMany(req: FastifyRequest, reply: FastifyReply, scope: string, max: n
   req.log.warn({ scope, max }, 'rate limited');
   setHeaders(reply, max, 0, retryAfter);
   reply.header('retry-after', retryAfter);
-  return sendProblem(reply, 429, 'RATE_LIMITED', ERRORS.RATE_LIMITED.title, `This ${scope} is over its limit of ${max} requests per ${windowMs / 1000} s; retry in ${retryAfter} s`, undefined, {
-    limit: max,
-    scope: scope === 'API key' ? 'key' : 'tenant',
-  });
+  return sendProblem(
+    reply,
+    'RATE_LIMITED',
+    `This ${scope} is over its limit of ${max} requests per ${windowMs / 1000} s; retry in ${retryAfter} s`,
+    undefined,
+    {
+      limit: max,
+      scope: scope === 'API key' ? 'key' : 'tenant',
+    },
+  );
 }

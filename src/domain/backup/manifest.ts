@@ -55,9 +55,12 @@ export function parseManifest(text: string): Manifest {
   const format = (json as { format?: unknown; formatVersion?: unknown } | null) ?? {};
   if (format.format !== FORMAT) throw new BackupError('manifest.json is not a Tramline backup manifest');
   if (typeof format.formatVersion === 'number' && format.formatVersion > FORMAT_VERSION) {
-    throw new BackupError(`This backup has format version ${format.formatVersion}; this Tramline reads version ${FORMAT_VERSION} and older: upgrade Tramline`);
+    throw new BackupError(
+      `This backup has format version ${format.formatVersion}; this Tramline reads version ${FORMAT_VERSION} and older: upgrade Tramline`,
+    );
   }
   const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) throw new BackupError(`manifest.json is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new BackupError(`manifest.json is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

@@ -48,7 +48,9 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     const applied = new Set(await l.migrations());
     const unknown = manifest.migrations.filter((m) => !applied.has(m));
     if (unknown.length > 0) {
-      throw new BackupError(`This backup comes from a newer schema (migrations ${unknown.join(', ')} are unknown here): restore it with Tramline ${manifest.tramlineVersion} or newer`);
+      throw new BackupError(
+        `This backup comes from a newer schema (migrations ${unknown.join(', ')} are unknown here): restore it with Tramline ${manifest.tramlineVersion} or newer`,
+      );
     }
     checkTarget(manifest, await l.tenantIds());
     const scope = manifest.tenant === null ? null : [manifest.tenant];
@@ -99,7 +101,8 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     // What the database now holds for the restored tenants, against the manifest, before committing.
     for (const [table, entry] of tables) {
       const n = await l.count(table, scope);
-      if (n !== entry.rows) throw new BackupError(`${table.name}: ${n} rows after loading, the manifest says ${entry.rows}; nothing was restored`);
+      if (n !== entry.rows)
+        throw new BackupError(`${table.name}: ${n} rows after loading, the manifest says ${entry.rows}; nothing was restored`);
     }
     return counts;
   });
@@ -114,7 +117,9 @@ function checkTarget(manifest: Manifest, existing: readonly string[]): void {
     );
   }
   if (manifest.tenant !== null && existing.includes(manifest.tenant)) {
-    throw new BackupError(`The target database already holds tenant ${manifest.tenant}; nothing was changed. Delete it there first, or restore into another database.`);
+    throw new BackupError(
+      `The target database already holds tenant ${manifest.tenant}; nothing was changed. Delete it there first, or restore into another database.`,
+    );
   }
 }
 
@@ -137,14 +142,19 @@ export async function readManifest(storage: BackupStorage): Promise<Manifest> {
 function orderedTables(manifest: Manifest): Array<[BackupTable, ManifestTable]> {
   const known = new Map(BACKUP_TABLES.map((t) => [t.name, t]));
   for (const t of manifest.tables) {
-    if (!known.has(t.name)) throw new BackupError(`This backup holds table ${t.name}, unknown to Tramline here: restore it with Tramline ${manifest.tramlineVersion} or newer`);
+    if (!known.has(t.name))
+      throw new BackupError(
+        `This backup holds table ${t.name}, unknown to Tramline here: restore it with Tramline ${manifest.tramlineVersion} or newer`,
+      );
   }
   const byName = new Map(manifest.tables.map((t) => [t.name, t]));
   return BACKUP_TABLES.filter((t) => byName.has(t.name)).map((t) => [t, byName.get(t.name)!]);
 }
 
 const corrupt = (entry: ManifestTable): BackupError =>
-  new BackupError(`${entry.file}: checksum mismatch (sha256 differs from the manifest): the file is corrupt or was changed; nothing was restored`);
+  new BackupError(
+    `${entry.file}: checksum mismatch (sha256 differs from the manifest): the file is corrupt or was changed; nothing was restored`,
+  );
 
 /** Reads every file once and compares its sha256 and size with the manifest, before anything is written. */
 async function verifyFiles(storage: BackupStorage, manifest: Manifest, onProgress?: OnProgress): Promise<void> {
@@ -153,7 +163,8 @@ async function verifyFiles(storage: BackupStorage, manifest: Manifest, onProgres
     try {
       body = await storage.get(entry.file);
     } catch (err) {
-      if (err instanceof NotFoundError) throw new BackupError(`${entry.file} is missing from ${storage.location}: the backup is incomplete`);
+      if (err instanceof NotFoundError)
+        throw new BackupError(`${entry.file} is missing from ${storage.location}: the backup is incomplete`);
       throw err;
     }
     const hasher = hashing();
@@ -179,7 +190,8 @@ async function checkMasterKey(storage: BackupStorage, manifest: Manifest, keys: 
   const need = manifest.masterKeyVersions.join(', ');
   const advice =
     `Restore needs the master key of the instance that took the backup (version ${need}): set TRAMLINE_MASTER_KEY to it ` +
-    `(on the embedded database, or copy that instance's <data folder>/master-key into the new data folder). Nothing was restored.`;
+    `(on the embedded database, or copy that instance's <data folder>/master-key into the new data folder); data keys it had ` +
+    `moved to AWS KMS need its TRAMLINE_KMS_KEYS and a role that may decrypt with them. Nothing was restored.`;
   if (!keys) throw new BackupError(`The target has no master key. ${advice}`);
   const text = (await readAll((await storage.get(entry.file)).pipe(createGunzip()))).toString('utf8');
   for (const line of text.split('\n')) {
@@ -188,7 +200,9 @@ async function checkMasterKey(storage: BackupStorage, manifest: Manifest, keys: 
     try {
       await keys.unwrap(k.master_version, k.wrapped_key, dataKeyContext(k.tenant_id));
     } catch {
-      throw new BackupError(`The configured master key does not open tenant ${k.tenant_id}'s data key (master key version ${k.master_version}). ${advice}`);
+      throw new BackupError(
+        `The configured master key does not open tenant ${k.tenant_id}'s data key (master key version ${k.master_version}). ${advice}`,
+      );
     }
   }
 }

@@ -9,7 +9,10 @@ describe('backup folder names', () => {
     expect(folderName(d)).toBe('2026-11-26T06-00-00-123Z');
     expect(folderTime(folderName(d))).toEqual(d);
     expect(folderTime('notes')).toBeNull();
-    expect([at('2026-11-26T10:00:00Z'), at('2026-11-25T23:00:00Z')].sort()).toEqual([at('2026-11-25T23:00:00Z'), at('2026-11-26T10:00:00Z')]);
+    expect([at('2026-11-26T10:00:00Z'), at('2026-11-25T23:00:00Z')].sort()).toEqual([
+      at('2026-11-25T23:00:00Z'),
+      at('2026-11-26T10:00:00Z'),
+    ]);
   });
 });
 
@@ -18,7 +21,12 @@ describe('planRetention', () => {
   const partial = (iso: string) => ({ name: at(iso), complete: false });
 
   it('keeps the newest N complete backups and deletes the older ones', () => {
-    const folders = [complete('2026-11-26T00:00:00Z'), complete('2026-11-26T06:00:00Z'), complete('2026-11-26T12:00:00Z'), complete('2026-11-26T18:00:00Z')];
+    const folders = [
+      complete('2026-11-26T00:00:00Z'),
+      complete('2026-11-26T06:00:00Z'),
+      complete('2026-11-26T12:00:00Z'),
+      complete('2026-11-26T18:00:00Z'),
+    ];
     expect(planRetention(folders, 2)).toEqual([at('2026-11-26T00:00:00Z'), at('2026-11-26T06:00:00Z')]);
     expect(planRetention(folders, 7)).toEqual([]);
   });
@@ -30,7 +38,9 @@ describe('planRetention', () => {
   });
 
   it('never touches folders it did not name', () => {
-    expect(planRetention([{ name: 'keep-me', complete: true }, complete('2026-11-26T00:00:00Z'), complete('2026-11-26T06:00:00Z')], 1)).toEqual([at('2026-11-26T00:00:00Z')]);
+    expect(
+      planRetention([{ name: 'keep-me', complete: true }, complete('2026-11-26T00:00:00Z'), complete('2026-11-26T06:00:00Z')], 1),
+    ).toEqual([at('2026-11-26T00:00:00Z')]);
   });
 });
 

@@ -54,7 +54,9 @@ async function snapshot(o: TakeBackupOptions): Promise<Manifest | null> {
     const known = new Set<string>([...BACKUP_TABLES.map((t) => t.name), ...NOT_BACKED_UP]);
     const unknown = [...present].filter((t) => !known.has(t));
     if (unknown.length > 0) {
-      throw new BackupError(`This database has tables this Tramline does not know (${unknown.join(', ')}): back it up with the Tramline version that runs it`);
+      throw new BackupError(
+        `This database has tables this Tramline does not know (${unknown.join(', ')}): back it up with the Tramline version that runs it`,
+      );
     }
     const tables: ManifestTable[] = [];
     const masterKeyVersions = new Set<number>();
@@ -66,7 +68,8 @@ async function snapshot(o: TakeBackupOptions): Promise<Manifest | null> {
       async function* ndjson(): AsyncGenerator<Buffer> {
         for await (const batch of r.rows(table, tenant, batchSize)) {
           rows += batch.length;
-          if (table.name === 'tenant_keys') for (const line of batch) masterKeyVersions.add((JSON.parse(line) as { master_version: number }).master_version);
+          if (table.name === 'tenant_keys')
+            for (const line of batch) masterKeyVersions.add((JSON.parse(line) as { master_version: number }).master_version);
           o.onProgress?.({ phase: 'backup', table: table.name, done: rows, total, finished: false });
           yield Buffer.from(`${batch.join('\n')}\n`, 'utf8');
         }

@@ -56,6 +56,8 @@ describe('master keys', () => {
     const next = createLocalKeyWrapper(keys, 2);
     expect(await next.unwrap(w.version, w.wrapped, 'tenant-key:ten_a')).toEqual(dataKey);
     await expect(next.unwrap(w.version, w.wrapped, 'tenant-key:ten_b')).rejects.toThrow(DecryptError);
-    await expect(createLocalKeyWrapper(new Map([[2, keys.get(2)!]]), 2).unwrap(1, w.wrapped, 'tenant-key:ten_a')).rejects.toThrow(/version 1/);
+    await expect(createLocalKeyWrapper(new Map([[2, keys.get(2)!]]), 2).unwrap(1, w.wrapped, 'tenant-key:ten_a')).rejects.toThrow(
+      /version 1/,
+    );
   });
 });

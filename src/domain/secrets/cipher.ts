@@ -5,7 +5,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * it was written for (e.g. `ep_…:secret`), so a ciphertext copied to another row fails to open.
  * Format: `enc:1:` + base64(iv ‖ tag ‖ ciphertext), self-describing so the scheme can change.
  */
-const PREFIX = 'enc:1:';
+export const SEALED_PREFIX = 'enc:1:';
+const PREFIX = SEALED_PREFIX;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, seal } from './cipher.ts';
+import { open, SEALED_PREFIX, seal } from './cipher.ts';
 
 /**
  * Wraps and unwraps tenants' data keys. The interface is the one a cloud KMS offers
@@ -9,6 +9,11 @@ import { open, seal } from './cipher.ts';
 export interface KeyWrapper {
   /** The version new wraps use. */
   readonly currentVersion: number;
+  /**
+   * How the values new wraps produce begin (`enc:1:` master key, `kms:1:` AWS KMS). Versions of different
+   * wrappers may share a number, so a key is current only when its version and its scheme both match.
+   */
+  readonly currentScheme: string;
   wrap(dataKey: Buffer, context: string): Promise<{ version: number; wrapped: string }>;
   unwrap(version: number, wrapped: string, context: string): Promise<Buffer>;
 }
@@ -25,6 +30,7 @@ export function createLocalKeyWrapper(keys: MasterKeys, currentVersion: number):
   get(currentVersion);
   return {
     currentVersion,
+    currentScheme: SEALED_PREFIX,
     async wrap(dataKey, context) {
       return { version: currentVersion, wrapped: seal(get(currentVersion), dataKey.toString('base64'), context) };
     },
@@ -41,7 +47,10 @@ export function createLocalKeyWrapper(keys: MasterKeys, currentVersion: number):
 export function parseMasterKeys(text: string): { keys: Map<number, Buffer>; current: number } {
   const keys = new Map<number, Buffer>();
   let current: number | undefined;
-  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(?:(\d+):)?([A-Za-z0-9+/=_-]+)$/.exec(entry);
     const key = m ? Buffer.from(m[2]!, 'base64') : Buffer.alloc(0);
     if (!m || key.length !== 32) throw new Error('each entry must be [<version>:]<base64 of 32 random bytes>');

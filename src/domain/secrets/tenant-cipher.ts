@@ -17,7 +17,7 @@ export interface TenantCipher {
   open(tenantId: string, value: string, aad: string): Promise<string>;
   /** A new tenant's wrapped key, to insert in the transaction that creates the tenant. */
   newWrappedKey(tenantId: string): Promise<tenantKeys.WrappedKey>;
-  /** Rewraps every tenant's data key with the current master key version; returns how many. */
+  /** Rewraps every tenant's data key with the current version of the current wrapper (master key or KMS); returns how many. */
   rewrapAll(): Promise<number>;
 }
 
@@ -62,12 +62,13 @@ export function createTenantCipher(db: Db, wrapper: KeyWrapper): TenantCipher {
     },
     newWrappedKey,
     async rewrapAll() {
-      const stale = await db.system((q) => tenantKeys.listWrappedKeysNotAt(q, wrapper.currentVersion));
+      const stale = await db.system((q) => tenantKeys.listWrappedKeysNotAt(q, wrapper.currentVersion, wrapper.currentScheme));
       let done = 0;
+      // One tenant at a time, each committed: a failure part-way (KMS throttling, say) loses nothing, and running it again resumes.
       for (const k of stale) {
         const dataKey = await wrapper.unwrap(k.version, k.wrapped, context(k.tenantId));
         const { version, wrapped } = await wrapper.wrap(dataKey, context(k.tenantId));
-        if (await db.system((q) => tenantKeys.replaceWrappedKey(q, { tenantId: k.tenantId, version, wrapped }, k.version))) done++;
+        if (await db.system((q) => tenantKeys.replaceWrappedKey(q, { tenantId: k.tenantId, version, wrapped }, k))) done++;
       }
       return done;
     },
@@ -78,13 +79,23 @@ export function createTenantCipher(db: Db, wrapper: KeyWrapper): TenantCipher {
 export const secretAad = (endpointId: string): string => `${endpointId}:signing-secret`;
 export const headerAad = (endpointId: string, name: string): string => `${endpointId}:header:${name}`;
 
-export async function sealHeaders(cipher: TenantCipher, tenantId: string, endpointId: string, headers: Record<string, string>): Promise<Record<string, string>> {
+export async function sealHeaders(
+  cipher: TenantCipher,
+  tenantId: string,
+  endpointId: string,
+  headers: Record<string, string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name] = await cipher.seal(tenantId, value, headerAad(endpointId, name));
   return out;
 }
 
-export async function openHeaders(cipher: TenantCipher, tenantId: string, endpointId: string, headers: Record<string, string>): Promise<Record<string, string>> {
+export async function openHeaders(
+  cipher: TenantCipher,
+  tenantId: string,
+  endpointId: string,
+  headers: Record<string, string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name] = await cipher.open(tenantId, value, headerAad(endpointId, name));
   return out;

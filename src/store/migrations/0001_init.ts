@@ -3,10 +3,19 @@ import { APP_ROLE, SYSTEM_ROLE } from '../db.ts';
 /** Tables that belong to one tenant: each has tenant_id, RLS enabled and forced. */
 export const TENANT_TABLES = ['api_keys', 'event_types', 'consumers', 'endpoints', 'messages', 'deliveries', 'attempts'] as const;
 
+// A role that already exists (created by hand by an administrator, or by another database of the
+// cluster) is not created again, so a database owner without CREATEROLE can migrate once they exist.
 const createRole = (name: string): string => `
 DO $$ BEGIN
-  CREATE ROLE ${name} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${name}') THEN
+    CREATE ROLE ${name} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+  END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; -- roles are cluster-wide: another database created it
+END $$;
+DO $$ BEGIN
+  IF NOT pg_has_role(current_user, '${name}', 'MEMBER') THEN
+    GRANT ${name} TO CURRENT_USER;
+  END IF;
 END $$;`;
 
 const isolate = (table: string, column = 'tenant_id'): string => `
@@ -21,7 +30,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE}, ${SYSTEM_ROLE};
 export const sql = `
 ${createRole(APP_ROLE)}
 ${createRole(SYSTEM_ROLE)}
-GRANT ${APP_ROLE}, ${SYSTEM_ROLE} TO CURRENT_USER;
 GRANT USAGE ON SCHEMA public TO ${APP_ROLE}, ${SYSTEM_ROLE};
 
 CREATE TABLE tenants (

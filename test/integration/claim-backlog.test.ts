@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueue } from '../../src/store/deliveries.ts';
+import { insertConsumer } from '../../src/store/consumers.ts';
+import { insertEndpoint } from '../../src/store/endpoints.ts';
+import { newId } from '../../src/store/ids.ts';
+import { insertMessages } from '../../src/store/messages.ts';
+import { CLAIM_SCAN_ROWS, CLAIM_TX, claimAndPace } from '../../src/store/queue.ts';
+import { insertTenant } from '../../src/store/tenants.ts';
+import { openTestDb, type TestDb } from '../helpers/db.ts';
+
+/**
+ * One endpoint at its window with a backlog longer than a claim's scan must not hide anyone else's due
+ * deliveries (issue 12). Before the bounded scan, every claim read the busy endpoint's whole backlog to
+ * skip it: 1–2 s per claim with 17,000 due, and the whole fleet delivered ~10/s.
+ */
+const WINDOW = 4;
+const BACKLOG = CLAIM_SCAN_ROWS + 500;
+
+describe('a claim behind one endpoint’s long backlog', () => {
+  let t: TestDb;
+  let tenantId: string;
+  let consumerId: string;
+  const endpoint: Record<'busy' | 'quiet' | 'other', string> = { busy: '', quiet: '', other: '' };
+
+  beforeAll(async () => {
+    t = await openTestDb();
+    tenantId = newId('ten');
+    await t.db.system((q) => insertTenant(q, { id: tenantId, name: 'backlog' }));
+    consumerId = (await t.db.tenant(tenantId, (q) =>
+      insertConsumer(q, { id: newId('con'), tenantId, uid: null, name: 'c', metadata: {} }),
+    ))!.id;
+    for (const name of ['busy', 'quiet', 'other'] as const) {
+      const id = newId('ep');
+      await t.db.tenant(tenantId, (q) =>
+        insertEndpoint(q, {
+          id,
+          tenantId,
+          consumerId,
+          url: `http://127.0.0.1:9/${name}`,
+          description: '',
+          eventTypes: [name],
+          channels: null,
+          headers: {},
+          rateLimitPerSecond: null,
+          disabled: false,
+          secret: 'sealed-secret',
+        }),
+      );
+      endpoint[name] = id;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function publish(eventType: 'busy' | 'quiet' | 'other', n: number): Promise<void> {
+    for (let from = 0; from < n; from += 500) {
+      const batch = Array.from({ length: Math.min(500, n - from) }, (_, i) => ({
+        id: newId('msg'),
+        consumerRef: consumerId,
+        eventType,
+        eventId: `${eventType}-${from + i}-${Math.random()}`,
+        payload: JSON.stringify({ i: from + i }),
+        channels: null,
+        traceparent: null,
+      }));
+      await t.db.tenant(tenantId, async (q) => {
+        const out = await insertMessages(q, tenantId, batch);
+        const items = out.flatMap((o) => (o.kind === 'inserted' ? [{ messageId: o.message.id, endpointIds: o.endpointIds }] : []));
+        return enqueue(q, tenantId, items, () => newId('dlv'));
+      });
+    }
+  }
+
+  const claim = (headCursor = '', skipTenants: string[] = [], tenantRoom = new Map<string, number>()) =>
+    t.db.system(
+      (q) =>
+        claimAndPace(q, {
+          limit: 50,
+          perEndpoint: WINDOW,
+          leaseMs: 60_000,
+          owner: 'test',
+          pacing: null,
+          headCursor,
+          skipTenants,
+          tenantRoom,
+        }),
+      CLAIM_TX,
+    );
+
+  it('claims the quiet endpoint’s delivery queued behind the busy one’s backlog, and says where it looked', async () => {
+    await publish('busy', BACKLOG);
+    const first = await claim();
+    expect(first.claimed.map((d) => d.endpointId)).toEqual(Array(WINDOW).fill(endpoint.busy));
+    // The scan was not cut short by anything held back: no endpoint-by-endpoint look, the cursor is kept.
+    expect(first.headCursor).toBeNull();
+
+    // The busy endpoint is at its window; a delivery to the quiet one comes due after its whole backlog.
+    await publish('quiet', 1);
+    const second = await claim();
+    expect(second.claimed.map((d) => d.endpointId)).toEqual([endpoint.quiet]);
+    // Both endpoints visited, fewer than the bound: the next look starts from the beginning again.
+    expect(second.headCursor).toBe('');
+
+    // Nothing more is due outside the busy endpoint's window: an empty claim, which still reports.
+    const third = await claim();
+    expect(third.claimed).toEqual([]);
+    expect(third.headCursor).toBe('');
+  });
+
+  it('starts its endpoint-by-endpoint look after the cursor', async () => {
+    await publish('quiet', 1);
+    // A cursor past the quiet endpoint's id (endpoint ids sort by creation: quiet after busy) finds nothing.
+    const past = await claim(`${endpoint.quiet}~`);
+    expect(past.claimed).toEqual([]);
+    const from = await claim(endpoint.busy);
+    expect(from.claimed.map((d) => d.endpointId)).toEqual([endpoint.quiet]);
+  });
+
+  it('skips a tenant at its share in the endpoint-by-endpoint look as well', async () => {
+    await publish('quiet', 1);
+    const skipped = await claim('', [tenantId]);
+    expect(skipped.claimed).toEqual([]);
+    expect(skipped.headCursor).toBe(''); // it did look, and found nothing of anyone else
+    expect((await claim()).claimed.map((d) => d.endpointId)).toEqual([endpoint.quiet]);
+  });
+
+  it('takes no more of a tenant than the room its fair share leaves (nothing claimed only to be handed back)', async () => {
+    await publish('other', 6);
+    const some = await claim('', [], new Map([[tenantId, 2]]));
+    expect(some.claimed.map((d) => d.endpointId)).toEqual([endpoint.other, endpoint.other]);
+    // Without a bound on the tenant, the endpoint's window (4) is what stops the claim.
+    expect((await claim()).claimed.map((d) => d.endpointId)).toEqual([endpoint.other, endpoint.other]);
+  });
+});
