@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006_delivery_control.ts';
 import * as m0007 from './migrations/0007_payload_control.ts';
 import * as m0008 from './migrations/0008_password_resets.ts';
 import * as m0012 from './migrations/0012_tenant_rate_limit.ts';
+import * as m0013 from './migrations/0013_claim_heads.ts';
 
 /** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
 const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0007_payload_control', sql: m0007.sql },
   { id: '0008_password_resets', sql: m0008.sql },
   { id: '0012_tenant_rate_limit', sql: m0012.sql },
+  { id: '0013_claim_heads', sql: m0013.sql },
 ];
 
 // Any constant will do; it only has to be the same for every Tramline process.
