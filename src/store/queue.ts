@@ -149,7 +149,7 @@ export async function claimAndPace(
      ), candidates AS (
        SELECT * FROM fresh UNION ALL SELECT * FROM head_rows
      ), ranked AS (
-       SELECT c.id, w.size AS window_size,
+       SELECT c.id, c.next_attempt_at, w.size AS window_size,
               row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at) + coalesce(b.n, 0) AS slot,
               row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.next_attempt_at) AS turn,
               count(*) OVER (PARTITION BY c.endpoint_id) + coalesce(b.n, 0) > w.size AND w.size < $13 AS saturated,
@@ -157,13 +157,18 @@ export async function claimAndPace(
        FROM candidates c LEFT JOIN busy b USING (endpoint_id) LEFT JOIN endpoint_health h USING (endpoint_id)
        LEFT JOIN unnest($14::text[], $15::int[]) AS tr(tenant_id, room) ON tr.tenant_id = c.tenant_id
        CROSS JOIN LATERAL (SELECT least($13, coalesce(floor(h.max_in_flight)::int, $2)) AS size) w
-     ), locked AS (
+     ), chosen AS (
        -- No more of a tenant than its room: what the worker would only hand back (an UPDATE per claim).
-       SELECT d.id, r.saturated FROM deliveries d JOIN ranked r ON r.id = d.id
-       WHERE r.slot <= r.window_size AND r.turn <= r.room AND d.state = 'pending'
-       ORDER BY r.turn, d.next_attempt_at
+       SELECT r.id, r.saturated FROM ranked r
+        WHERE r.slot <= r.window_size AND r.turn <= r.room
+        ORDER BY r.turn, r.next_attempt_at
+     ), locked AS (
+       -- Each chosen row locked by its key, in the chosen order, until the limit. Not a join: with statistics
+       -- from before a surge (a few pending rows), the planner walked every pending row and, for each, all the
+       -- candidates: 1.2 s with 8,900 pending, growing with the backlog, and delivery all but stopped.
+       SELECT x.id, c.saturated FROM chosen c
+        CROSS JOIN LATERAL (SELECT d.id FROM deliveries d WHERE d.id = c.id AND d.state = 'pending' FOR UPDATE SKIP LOCKED) x
        LIMIT $1
-       FOR UPDATE OF d SKIP LOCKED
      ), claimed AS (
        UPDATE deliveries d
           SET state = 'sending', lease_until = now() + make_interval(secs => $3::double precision / 1000), lease_owner = $4, updated_at = now()

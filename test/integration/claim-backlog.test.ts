@@ -6,6 +6,7 @@ import { newId } from '../../src/store/ids.ts';
 import { insertMessages } from '../../src/store/messages.ts';
 import { CLAIM_SCAN_ROWS, CLAIM_TX, claimAndPace } from '../../src/store/queue.ts';
 import { insertTenant } from '../../src/store/tenants.ts';
+import { type Queryable, sqlLiteral } from '../../src/store/db.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
 
 /**
@@ -15,6 +16,21 @@ import { openTestDb, type TestDb } from '../helpers/db.ts';
  */
 const WINDOW = 4;
 const BACKLOG = CLAIM_SCAN_ROWS + 500;
+const SURGE = 5_000;
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Rows a plan read from a table, over all its loops. */
+const rowsOf = (n: PlanNode, table: string): number =>
+  (n['Relation Name'] === table ? n['Actual Rows'] * n['Actual Loops'] : 0) + (n.Plans ?? []).reduce((sum, c) => sum + rowsOf(c, table), 0);
+
+/** Thrown to end a transaction without keeping what it did. */
+class Rollback extends Error {}
 
 describe('a claim behind one endpoint’s long backlog', () => {
   let t: TestDb;
@@ -53,7 +69,8 @@ describe('a claim behind one endpoint’s long backlog', () => {
     await t?.close();
   });
 
-  async function publish(eventType: 'busy' | 'quiet' | 'other', n: number): Promise<void> {
+  /** n messages of this event type (one delivery each), published in q's transaction. */
+  async function enqueueIn(q: Queryable, eventType: 'busy' | 'quiet' | 'other', n: number): Promise<void> {
     for (let from = 0; from < n; from += 500) {
       const batch = Array.from({ length: Math.min(500, n - from) }, (_, i) => ({
         id: newId('msg'),
@@ -64,13 +81,13 @@ describe('a claim behind one endpoint’s long backlog', () => {
         channels: null,
         traceparent: null,
       }));
-      await t.db.tenant(tenantId, async (q) => {
-        const out = await insertMessages(q, tenantId, batch);
-        const items = out.flatMap((o) => (o.kind === 'inserted' ? [{ messageId: o.message.id, endpointIds: o.endpointIds }] : []));
-        return enqueue(q, tenantId, items, () => newId('dlv'));
-      });
+      const out = await insertMessages(q, tenantId, batch);
+      const items = out.flatMap((o) => (o.kind === 'inserted' ? [{ messageId: o.message.id, endpointIds: o.endpointIds }] : []));
+      await enqueue(q, tenantId, items, () => newId('dlv'));
     }
   }
+  const publish = (eventType: 'busy' | 'quiet' | 'other', n: number): Promise<void> =>
+    t.db.tenant(tenantId, (q) => enqueueIn(q, eventType, n));
 
   const claim = (headCursor = '', skipTenants: string[] = [], tenantRoom = new Map<string, number>()) =>
     t.db.system(
@@ -87,6 +104,46 @@ describe('a claim behind one endpoint’s long backlog', () => {
         }),
       CLAIM_TX,
     );
+
+  it('reads only its candidates on a plan made while the queue was empty (the worker’s cached plan)', async () => {
+    // The worker's claim is a named statement: after a few runs Postgres keeps one generic plan for the
+    // connection, made from the table sizes of then, the gateway's first seconds. That plan once joined
+    // the candidates to deliveries by walking every pending row and, for each, all the candidates: 1.2 s
+    // per claim with 8,900 pending, growing with the backlog, and delivery all but stopped (issue 12).
+    let text = '';
+    let params: unknown[] = [];
+    const capture = {
+      query: async (sql: string, p?: unknown[]) => {
+        text = sql;
+        params = p ?? [];
+        return { rows: [], rowCount: 0 };
+      },
+    } as unknown as Queryable;
+    await claimAndPace(capture, { limit: 50, perEndpoint: WINDOW, leaseMs: 60_000, owner: 'test', pacing: null });
+    // EXECUTE takes no bind parameters: the values go in as literals (as PGlite runs named queries).
+    const args = params.map(sqlLiteral).join(', ');
+    let plan: PlanNode | undefined;
+    await t.db
+      .system(async (q) => {
+        await q.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        await q.query(`PREPARE claim_on_an_empty_queue AS ${text}`);
+        expect((await q.query(`EXECUTE claim_on_an_empty_queue(${args})`)).rows).toHaveLength(1); // planned now
+        await enqueueIn(q, 'other', SURGE);
+        const r = await q.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_on_an_empty_queue(${args})`,
+        );
+        plan = r.rows[0]!['QUERY PLAN'][0]!.Plan;
+        throw new Rollback();
+      }, CLAIM_TX)
+      .catch((err: unknown) => {
+        if (!(err instanceof Rollback)) throw err;
+      });
+    const read = rowsOf(plan!, 'deliveries');
+    // The bounded scan and a key lookup per candidate, not the surge.
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(CLAIM_SCAN_ROWS + 500);
+    expect(SURGE).toBeGreaterThan(3 * (CLAIM_SCAN_ROWS + 500));
+  });
 
   it('claims the quiet endpoint’s delivery queued behind the busy one’s backlog, and says where it looked', async () => {
     await publish('busy', BACKLOG);
