@@ -27,11 +27,16 @@ export function sendProblem(
 ): FastifyReply {
   const { status, title } = ERRORS[code];
   // Also on answers given before any hook ran (the router's 400 and 414), which the onRequest hook never saw.
-  return reply
-    .headers(SECURITY_HEADERS)
-    .code(status)
-    .type('application/problem+json')
-    .send({ type: problemType(code), title, status, detail, errors, ...extra });
+  return (
+    reply
+      .headers(SECURITY_HEADERS)
+      .code(status)
+      .type('application/problem+json')
+      // Not through the route's response schema: a route may declare the same status with its own shape
+      // (/readyz's 503), and a problem answered before the handler (closing, rate limit) would fail it as a 500.
+      .serializer(JSON.stringify)
+      .send({ type: problemType(code), title, status, detail, errors, ...extra })
+  );
 }
 
 interface ValidationIssue {
