@@ -6,6 +6,8 @@ export interface Received {
   headers: http.IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The status it was answered with. */
+  status?: number;
 }
 
 export interface Reply {
@@ -40,6 +42,7 @@ export async function startReceiver(reply: Receiver['reply'] = () => ({ status: 
       received.push(r);
       for (const w of waiters.splice(0)) w();
       const answer = self.reply(r, index);
+      r.status = answer.status ?? 200;
       const send = (): void => {
         res.writeHead(answer.status ?? 200, answer.headers ?? {});
         res.end(answer.body ?? '');
