@@ -31,7 +31,8 @@ export function sendProblem(
     reply
       .headers(SECURITY_HEADERS)
       .code(status)
-      .type('application/problem+json')
+      // The charset said, as Fastify says it for the JSON it serializes itself.
+      .type('application/problem+json; charset=utf-8')
       // Not through the route's response schema: a route may declare the same status with its own shape
       // (/readyz's 503), and a problem answered before the handler (closing, rate limit) would fail it as a 500.
       .serializer(JSON.stringify)
