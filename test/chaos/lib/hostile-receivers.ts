@@ -5,7 +5,10 @@ import net from 'node:net';
  * Receivers that misbehave on purpose, each on its own port: a body sent a byte a second, a connection
  * accepted and never answered, a 100 MB response, a reset in the middle of the response, and a TLS
  * handshake that never comes (a TCP server an https:// endpoint points at). Each notes how long every
- * connection stayed open, as the receiver sees it.
+ * connection stayed open, as the receiver sees it: from its first byte for a connection that carried an attempt,
+ * and apart from those, how long a connection that never carried one stayed idle. undici dials a fresh connection
+ * as soon as an aborted attempt's socket closes, and keeps it idle until its 4 s keep-alive timeout: that one holds
+ * no attempt, so no deadline applies to it.
  */
 export type HostileKind = 'slow-body' | 'never-answers' | 'huge-response' | 'reset-mid-response' | 'tls-stall';
 export const HOSTILE_KINDS: HostileKind[] = ['slow-body', 'never-answers', 'huge-response', 'reset-mid-response', 'tls-stall'];
@@ -13,8 +16,10 @@ export const HOSTILE_KINDS: HostileKind[] = ['slow-body', 'never-answers', 'huge
 export interface HostileReceiver {
   kind: HostileKind;
   url: string;
-  /** How long each connection stayed open (ms), once closed. */
+  /** How long each connection that carried an attempt stayed open (ms) from its first byte, once closed. */
   connectionMs: number[];
+  /** How long each connection that never carried a byte stayed open (ms), once closed. */
+  idleConnectionMs: number[];
   close(): Promise<void>;
 }
 
@@ -24,6 +29,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 export async function startHostileReceiver(kind: HostileKind): Promise<HostileReceiver> {
   const sockets = new Set<net.Socket>();
   const connectionMs: number[] = [];
+  const idleConnectionMs: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     req.resume();
@@ -56,11 +62,16 @@ export async function startHostileReceiver(kind: HostileKind): Promise<HostileRe
     kind === 'never-answers' || kind === 'tls-stall' ? net.createServer((s) => s.on('data', () => {})) : http.createServer(handler);
   server.on('connection', (s: net.Socket) => {
     const opened = Date.now();
+    let firstByteAt: number | null = null;
     sockets.add(s);
     s.on('error', () => {});
+    s.once('data', () => {
+      firstByteAt = Date.now();
+    });
     s.on('close', () => {
       sockets.delete(s);
-      connectionMs.push(Date.now() - opened);
+      if (firstByteAt === null) idleConnectionMs.push(Date.now() - opened);
+      else connectionMs.push(Date.now() - firstByteAt);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -69,6 +80,7 @@ export async function startHostileReceiver(kind: HostileKind): Promise<HostileRe
     kind,
     url: `${kind === 'tls-stall' ? 'https' : 'http'}://127.0.0.1:${port}/${kind}`,
     connectionMs,
+    idleConnectionMs,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearInterval(t);
