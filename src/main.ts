@@ -15,6 +15,7 @@ import type { Pacer } from './domain/pacing.ts';
 import { createScheduler } from './scheduler/scheduler.ts';
 import { startBackupScheduler } from './scheduler/backups.ts';
 import { startRetention } from './scheduler/retention.ts';
+import { startVacuum } from './scheduler/vacuum.ts';
 import { createRetentionMetrics } from './telemetry/retention-metrics.ts';
 import { createClosers, type Closers } from './boot/closers.ts';
 import { openDeps, type Deps } from './boot/deps.ts';
@@ -213,7 +214,10 @@ export async function startWorker(deps: GatewayDeps, closers: Closers): Promise<
   await worker.start();
 }
 
-/** Housekeeping: the lease reaper's timer, and scheduled backups when TRAMLINE_BACKUP_DEST is set. */
+/** How often the embedded database's tables are checked for VACUUM and ANALYZE (autovacuum's own naptime). */
+const EMBEDDED_VACUUM_INTERVAL_MS = 60_000;
+
+/** Housekeeping: the lease reaper's timer, retention, scheduled backups (TRAMLINE_BACKUP_DEST) and, embedded, vacuum. */
 export function startScheduler(deps: GatewayDeps, closers: Closers): void {
   const log = deps.log.child({ role: 'scheduler' });
   const scheduler = createScheduler({
@@ -236,6 +240,11 @@ export function startScheduler(deps: GatewayDeps, closers: Closers): void {
   closers.push('retention', () => retention.stop());
   const backups = startBackupScheduler(deps.config, deps.db, log.child({ component: 'backup' }));
   if (backups) closers.push('backups', () => backups.stop());
+  // Postgres servers run autovacuum; the embedded database has none, so the scheduler does its work.
+  if (deps.db.kind === 'pglite') {
+    const vacuum = startVacuum({ db: deps.db, log: log.child({ component: 'vacuum' }), intervalMs: EMBEDDED_VACUUM_INTERVAL_MS });
+    closers.push('vacuum', () => vacuum.stop());
+  }
 }
 
 /**

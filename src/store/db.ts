@@ -43,6 +43,8 @@ export interface Db {
   system<T>(fn: (q: Queryable) => Promise<T>, o?: { noSort?: boolean }): Promise<T>;
   /** As the connecting (owner) role, without RLS roles: migrations and maintenance only. */
   owner<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** One statement as the owner outside any transaction: VACUUM and ANALYZE (store/maintenance.ts). */
+  maintenance(sql: string): Promise<void>;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves once listening. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -163,6 +165,9 @@ export function openPostgres(url: string, poolSize: number): Db {
         await client?.end().catch(() => {});
       };
     },
+    async maintenance(sql) {
+      await pool.query(sql);
+    },
     close: () => pool.end(),
   };
 }
@@ -218,6 +223,10 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
     tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
     system: (fn, o) => inTx(SYSTEM_PREAMBLE, [], fn, o?.noSort),
     owner: (fn) => inTx(null, [], fn),
+    // Waits its turn like a transaction: PGlite runs one statement or transaction at a time.
+    async maintenance(sql) {
+      await db.exec(sql);
+    },
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, onNotify);
       return async () => {
