@@ -214,10 +214,10 @@ export async function startWorker(deps: GatewayDeps, closers: Closers): Promise<
   await worker.start();
 }
 
-/** How often the embedded database's tables are checked for VACUUM and ANALYZE (autovacuum's own naptime). */
-const EMBEDDED_VACUUM_INTERVAL_MS = 60_000;
+/** How often tables are checked for VACUUM and ANALYZE where no autovacuum runs (autovacuum's own naptime). */
+const VACUUM_INTERVAL_MS = 60_000;
 
-/** Housekeeping: the lease reaper's timer, retention, scheduled backups (TRAMLINE_BACKUP_DEST) and, embedded, vacuum. */
+/** Housekeeping: the lease reaper's timer, retention, scheduled backups (TRAMLINE_BACKUP_DEST) and vacuum where no autovacuum runs. */
 export function startScheduler(deps: GatewayDeps, closers: Closers): void {
   const log = deps.log.child({ role: 'scheduler' });
   const scheduler = createScheduler({
@@ -240,11 +240,9 @@ export function startScheduler(deps: GatewayDeps, closers: Closers): void {
   closers.push('retention', () => retention.stop());
   const backups = startBackupScheduler(deps.config, deps.db, log.child({ component: 'backup' }));
   if (backups) closers.push('backups', () => backups.stop());
-  // Postgres servers run autovacuum; the embedded database has none, so the scheduler does its work.
-  if (deps.db.kind === 'pglite') {
-    const vacuum = startVacuum({ db: deps.db, log: log.child({ component: 'vacuum' }), intervalMs: EMBEDDED_VACUUM_INTERVAL_MS });
-    closers.push('vacuum', () => vacuum.stop());
-  }
+  // The embedded database has no autovacuum, and a Postgres server may have it off: then the scheduler does its work.
+  const vacuum = startVacuum({ db: deps.db, log: log.child({ component: 'vacuum' }), intervalMs: VACUUM_INTERVAL_MS });
+  closers.push('vacuum', () => vacuum.stop());
 }
 
 /**

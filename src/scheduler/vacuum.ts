@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { maintenanceDue } from '../domain/vacuum-policy.ts';
 import type { Db } from '../store/db.ts';
-import { maintainTable, readTableActivity } from '../store/maintenance.ts';
+import { autovacuumRuns, maintainTable, readTableActivity } from '../store/maintenance.ts';
 
 export interface VacuumPass {
   tables: { table: string; vacuum: boolean; analyze: boolean; ms: number }[];
@@ -21,16 +21,31 @@ export async function runVacuumPass(db: Db): Promise<VacuumPass> {
   return { tables };
 }
 
-/** A pass every `intervalMs`, never two at once; `stop` waits for the one in progress (it holds the database). */
+/**
+ * A pass every `intervalMs` where nothing else vacuums: always on the embedded database, and on a Postgres server
+ * only while its autovacuum is off (asked each time; said once). Never two at once; `stop` waits for the one in
+ * progress (on PGlite it holds the database).
+ */
 export function startVacuum(o: { db: Db; log: Logger; intervalMs: number }): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
+  let warned = false;
+  const pass = async (): Promise<VacuumPass | null> => {
+    if (await autovacuumRuns(o.db)) return null;
+    if (o.db.kind === 'postgres' && !warned) {
+      warned = true;
+      o.log.warn(
+        'autovacuum is off on this Postgres server: the scheduler vacuums and analyses Tramline’s tables itself (turn autovacuum on: dead queue rows slow every claim)',
+      );
+    }
+    return runVacuumPass(o.db);
+  };
   const timer = setInterval(() => {
     if (running) return;
-    running = runVacuumPass(o.db)
+    running = pass()
       .then((r) => {
-        if (r.tables.length > 0) o.log.info({ vacuum: r.tables }, 'embedded database: tables vacuumed and analysed');
+        if (r && r.tables.length > 0) o.log.info({ vacuum: r.tables }, 'tables vacuumed and analysed');
       })
-      .catch((err: unknown) => o.log.error({ err }, 'embedded database: vacuum failed'))
+      .catch((err: unknown) => o.log.error({ err }, 'vacuum failed'))
       .finally(() => {
         running = null;
       });

@@ -26,3 +26,10 @@ export async function maintainTable(db: Db, table: string, o: { vacuum: boolean;
   const name = `"${table.replace(/"/g, '""')}"`;
   await db.maintenance(o.vacuum ? `VACUUM (ANALYZE ${o.analyze ? 'true' : 'false'}) ${name}` : `ANALYZE ${name}`);
 }
+
+/** Whether the server's autovacuum runs (a Postgres setting; the embedded database has none). */
+export async function autovacuumRuns(db: Db): Promise<boolean> {
+  if (db.kind === 'pglite') return false;
+  const r = await db.owner((q) => q.query<{ autovacuum: string }>('SHOW autovacuum'));
+  return r.rows[0]?.autovacuum === 'on';
+}
