@@ -22,7 +22,8 @@ interface Sample {
 export const soak: Scenario = {
   name: 'soak',
   fullOnlyByName: true,
-  guarantees: 'a steady load for 30 minutes: RSS and publish latency flat, dead tuples kept down (by autovacuum, or by the scheduler where it is off), lost 0',
+  guarantees:
+    'a steady load for 30 minutes: RSS and publish latency flat, dead tuples kept down (by autovacuum, or by the scheduler where it is off), lost 0',
   async run(size, log) {
     const minutes = size === 'full' ? Number(process.env.CHAOS_SOAK_MINUTES ?? 30) : 2;
     const rate = Number(process.env.CHAOS_SOAK_RATE ?? 50);
