@@ -165,8 +165,18 @@ export function openPostgres(url: string, poolSize: number): Db {
         await client?.end().catch(() => {});
       };
     },
+    // Throttled as autovacuum is (its default cost delay): a manual VACUUM otherwise runs flat out beside live traffic.
     async maintenance(sql) {
-      await pool.query(sql);
+      const client = await pool.connect();
+      try {
+        await client.query("SET vacuum_cost_delay = '2ms'");
+        await client.query(sql);
+        await client.query('RESET vacuum_cost_delay');
+        client.release();
+      } catch (err) {
+        client.release(err as Error); // not back to the pool with the setting still on
+        throw err;
+      }
     },
     close: () => pool.end(),
   };
