@@ -21,6 +21,9 @@ import { send } from './send.ts';
 import { decide, type Verdict } from './decide.ts';
 import { createRecorder, type RecordOutcome } from './record.ts';
 
+/** Handing leases back is one statement: BEGIN, it and COMMIT in one round trip. */
+const ONE = { oneStatement: true } as const;
+
 export interface WorkerOptions {
   db: Db;
   http: HttpClient;
@@ -186,7 +189,7 @@ async function claimLoop(ctx: Ctx): Promise<void> {
       // Stopped while claiming: nothing more starts; what was just leased is due again at once.
       if (claimed && claimed.length > 0) {
         const ids = claimed.map((d) => d.id);
-        await o.db.system((q) => queue.releaseLeases(q, o.owner, ids)).catch(() => {});
+        await o.db.system((q) => queue.releaseLeases(q, o.owner, ids), ONE).catch(() => {});
       }
       break;
     }
@@ -205,7 +208,7 @@ async function claimLoop(ctx: Ctx): Promise<void> {
       // Not attempted, handed back due later (a failure here only leaves the leases to expire and be
       // reaped: the deliveries are late, not lost).
       await o.db
-        .system((q) => queue.postponeLeases(q, o.owner, later))
+        .system((q) => queue.postponeLeases(q, o.owner, later), ONE)
         .catch((err: unknown) => o.log.error({ err }, 'could not hand back paced deliveries'));
     }
     if (claimed.length < limit) {
@@ -312,7 +315,7 @@ async function deliver(ctx: Ctx, d: queue.ClaimedDelivery, waitMs: number, lateA
   if (ctx.clock() > lateAtMs) {
     // Too late for its slot (the process stalled): sent now it would crowd the next slots. Back to the
     // queue, due at once, to take a new slot; not attempted.
-    await ctx.o.db.system((q) => queue.postponeLeases(q, ctx.o.owner, [{ id: d.id, delayMs: 0 }]));
+    await ctx.o.db.system((q) => queue.postponeLeases(q, ctx.o.owner, [{ id: d.id, delayMs: 0 }]), ONE);
     return;
   }
   const startedAtMs = ctx.clock();
@@ -368,7 +371,7 @@ async function drain(ctx: Ctx, deadlineMs: number): Promise<void> {
   ctx.state.stopping = true;
   const ids = [...ctx.inFlight.keys()];
   for (const c of ctx.inFlight.values()) c.abort();
-  const released = await ctx.o.db.system((q) => queue.releaseLeases(q, ctx.o.owner, ids));
+  const released = await ctx.o.db.system((q) => queue.releaseLeases(q, ctx.o.owner, ids), ONE);
   ctx.o.log.warn({ released }, 'shutdown deadline reached: handed unfinished deliveries back');
   while (ctx.inFlight.size > 0) await sleep(10);
 }

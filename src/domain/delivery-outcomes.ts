@@ -48,24 +48,28 @@ export function recordOutcomes(
   outcomes: readonly Outcome[],
   rules: OutcomeRules,
 ): Promise<{ moved: Set<string>; disabled: Disabled[] }> {
-  return db.tenant(tenantId, async (q) => {
-    const moved = await completeMany(
-      q,
-      owner,
-      outcomes.map((o) => ({ attempt: o.attempt, next: o.decision })),
-    );
-    const byEndpoint = new Map<string, Outcome[]>();
-    for (const o of outcomes) {
-      if (isSuccess(o.result) && !o.healthTracked && endpointDisableReason(o.decision) === null && !changesWindow(o, rules.health))
-        continue;
-      const list = byEndpoint.get(o.attempt.endpointId);
-      if (list) list.push(o);
-      else byEndpoint.set(o.attempt.endpointId, [o]);
-    }
-    if (byEndpoint.size === 0) return { moved, disabled: [] };
-    const disabled = await applyHealth(q, tenantId, byEndpoint, moved, rules);
-    return { moved, disabled };
-  });
+  const byEndpoint = new Map<string, Outcome[]>();
+  for (const o of outcomes) {
+    if (isSuccess(o.result) && !o.healthTracked && endpointDisableReason(o.decision) === null && !changesWindow(o, rules.health)) continue;
+    const list = byEndpoint.get(o.attempt.endpointId);
+    if (list) list.push(o);
+    else byEndpoint.set(o.attempt.endpointId, [o]);
+  }
+  // The common batch (healthy endpoints that answered 2xx) is the completion alone: one round trip with BEGIN and COMMIT.
+  return db.tenant(
+    tenantId,
+    async (q) => {
+      const moved = await completeMany(
+        q,
+        owner,
+        outcomes.map((o) => ({ attempt: o.attempt, next: o.decision })),
+      );
+      if (byEndpoint.size === 0) return { moved, disabled: [] };
+      const disabled = await applyHealth(q, tenantId, byEndpoint, moved, rules);
+      return { moved, disabled };
+    },
+    { oneStatement: byEndpoint.size === 0 },
+  );
 }
 
 /** A success of a healthy endpoint is written only when it moves the window: fast and saturated, or slow and grown. */

@@ -171,7 +171,8 @@ async function commit(
         counts[i] = queued[queued.length - 1]!.endpointIds.length;
       } else if (r.kind === 'duplicate') duplicates.push({ consumerId: r.consumerId, eventId: rows[i]!.eventId });
     });
-    await deliveries.enqueue(q, tenantId, queued, () => newId('dlv'));
+    // Without repeats to look up, the deliveries are the last statement: COMMIT goes with them.
+    await deliveries.enqueue(q, tenantId, queued, () => newId('dlv'), { last: duplicates.length === 0 });
     const originals = duplicates.length > 0 ? await messages.findMessagesByEventIds(q, duplicates) : new Map<string, Message>();
     return outcomes.map((r, i): PublishResult | Error => {
       switch (r.kind) {

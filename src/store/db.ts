@@ -26,21 +26,35 @@ export interface QueryResult<R> {
 
 export interface Queryable {
   /**
-   * `name` makes it a prepared statement on a Postgres server (parsed and planned once per
-   * connection, not on every call): for the hot queries, whose text never changes. PGlite ignores it.
+   * `name` makes it a prepared statement (parsed and planned once per connection, not on every call): for the
+   * hot queries, whose text never changes. `last`: the transaction's last statement; it commits with it (on a
+   * Postgres server, in the same round trip when named), and nothing may follow.
    */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    name?: string,
+    how?: { last?: boolean },
+  ): Promise<QueryResult<R>>;
   /** Several statements, no parameters (migrations). */
   exec(text: string): Promise<void>;
 }
 
 export type DbKind = 'pglite' | 'postgres';
 
+/**
+ * `oneStatement`: `fn` runs exactly one query, and the transaction commits with it (each query is `last`). On a
+ * Postgres server a named query then travels with BEGIN and COMMIT in one round trip instead of three.
+ */
+export interface TxOptions {
+  oneStatement?: boolean;
+}
+
 export interface Db {
   readonly kind: DbKind;
-  tenant<T>(tenantId: string, fn: (q: Queryable) => Promise<T>): Promise<T>;
+  tenant<T>(tenantId: string, fn: (q: Queryable) => Promise<T>, o?: TxOptions): Promise<T>;
   /** `noSort`: plan this transaction without sorts where any other plan exists (the claim: store/queue.ts). */
-  system<T>(fn: (q: Queryable) => Promise<T>, o?: { noSort?: boolean }): Promise<T>;
+  system<T>(fn: (q: Queryable) => Promise<T>, o?: TxOptions & { noSort?: boolean }): Promise<T>;
   /** As the connecting (owner) role, without RLS roles: migrations and maintenance only. */
   owner<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** One statement as the owner outside any transaction: VACUUM and ANALYZE (store/maintenance.ts). */
@@ -77,14 +91,27 @@ export function openPostgres(url: string, poolSize: number): Db {
         ? `BEGIN; SET LOCAL jit = off;${noSort ? ' SET LOCAL enable_sort = off;' : ''} ${SYSTEM_PREAMBLE}`
         : 'BEGIN; SET LOCAL jit = off';
 
+  // Named (hot) queries run as EXECUTE of a statement prepared once per connection, with the parameters as
+  // literals, over the simple protocol. That lets BEGIN and the role switch travel with a transaction's first
+  // statement, and COMMIT with a one-statement transaction's only one: a round trip is a socket write and a
+  // wake-up on both sides, and they were most of the gateway's CPU (bench/README.md).
+  const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+  async function prepare(client: pg.PoolClient, name: string, text: string): Promise<void> {
+    let names = preparedOn.get(client);
+    if (!names) preparedOn.set(client, (names = new Set()));
+    if (names.has(name)) return;
+    await client.query(`PREPARE ${name} AS ${text}`);
+    names.add(name);
+  }
+
   async function inTx<T>(
     role: 'tenant' | 'system' | 'owner',
     tenantId: string,
     fn: (q: Queryable) => Promise<T>,
-    noSort = false,
+    o: TxOptions & { noSort?: boolean } = {},
   ): Promise<T> {
     try {
-      return await attempt(role, tenantId, fn, noSort);
+      return await attempt(role, tenantId, fn, o);
     } catch (err) {
       // The database went away (restart, failover, network): a retry will work, so say so (503), not 500.
       if (isDatabaseUnavailable(err)) throw new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly', { cause: err });
@@ -97,7 +124,7 @@ export function openPostgres(url: string, poolSize: number): Db {
     role: 'tenant' | 'system' | 'owner',
     tenantId: string,
     fn: (q: Queryable) => Promise<T>,
-    noSort: boolean,
+    o: TxOptions & { noSort?: boolean },
   ): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
@@ -108,27 +135,56 @@ export function openPostgres(url: string, poolSize: number): Db {
       broken = err;
     };
     client.on('error', onLost);
+    // Not sent until the first query needs it: it goes with that query when the query is named.
+    let opening: string | null = begin(role, tenantId, o.noSort === true);
+    let committed = false;
+    const open = async (): Promise<void> => {
+      if (opening === null) return;
+      const text = opening;
+      opening = null;
+      await client.query(text);
+    };
     try {
-      await client.query(begin(role, tenantId, noSort));
       const q: Queryable = {
-        query: async (text, values, name) => {
-          const r = await client.query(
-            name ? { name, text, values: values as unknown[] | undefined } : { text, values: values as unknown[] | undefined },
-          );
+        query: async (text, values, name, how) => {
+          if (committed) throw new Error('a statement after its transaction committed');
+          const last = o.oneStatement === true || how?.last === true;
+          if (!name) {
+            await open();
+            const r = await client.query({ text, values: values as unknown[] | undefined });
+            if (last) {
+              await client.query('COMMIT');
+              committed = true;
+            }
+            return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+          }
+          await prepare(client, name, text);
+          const parts = [executeText(name, values)];
+          if (opening !== null) parts.unshift(opening);
+          if (last) parts.push('COMMIT');
+          opening = null;
+          const sent = (await client.query(parts.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+          const results = Array.isArray(sent) ? sent : [sent];
+          committed = last;
+          const r = results[results.length - (committed ? 2 : 1)]!;
           return { rows: r.rows, rowCount: r.rowCount ?? 0 };
         },
         exec: async (text) => {
+          await open();
           await client.query(text);
         },
       };
       const result = await fn(q);
-      await client.query('COMMIT');
+      // Nothing sent (opening still pending): there is no transaction to end.
+      if (opening === null && !committed) await client.query('COMMIT');
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr as Error;
+      if (opening === null && !committed) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          broken = rollbackErr as Error;
+        }
       }
       throw err;
     } finally {
@@ -139,8 +195,8 @@ export function openPostgres(url: string, poolSize: number): Db {
 
   return {
     kind: 'postgres',
-    tenant: (tenantId, fn) => inTx('tenant', tenantId, fn),
-    system: (fn, o) => inTx('system', '', fn, o?.noSort),
+    tenant: (tenantId, fn, o) => inTx('tenant', tenantId, fn, o),
+    system: (fn, o) => inTx('system', '', fn, o),
     owner: (fn) => inTx('owner', '', fn),
     async listen(channel, onNotify) {
       let closed = false;
@@ -203,20 +259,29 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
     db.transaction(fn).catch((err: unknown) => {
       throw isStorageFull(err) ? new AppError('UNAVAILABLE', STORAGE_FULL_DETAIL, { cause: err }) : err;
     });
-  const inTx = <T>(preamble: string | null, params: unknown[], fn: (q: Queryable) => Promise<T>, noSort = false): Promise<T> =>
+  const inTx = <T>(
+    preamble: string | null,
+    params: unknown[],
+    fn: (q: Queryable) => Promise<T>,
+    o: TxOptions & { noSort?: boolean } = {},
+  ): Promise<T> =>
     // PGlite serialises transactions itself: one connection, one transaction at a time.
     transaction(async (tx) => {
-      if (noSort) await tx.exec(`SET LOCAL enable_sort = off; ${preamble}`);
+      if (o.noSort) await tx.exec(`SET LOCAL enable_sort = off; ${preamble}`);
       else if (preamble) await tx.query(preamble, params);
+      // PGlite commits when fn returns; a statement after the last is refused all the same, as on a server.
+      let done = false;
       return fn({
-        query: async (text, values, name) => {
+        query: async (text, values, name, how) => {
+          if (done) throw new Error('a statement after its transaction committed');
+          done = o.oneStatement === true || how?.last === true;
           let r: Awaited<ReturnType<typeof tx.query>>;
           if (name) {
             if (!prepared.has(name)) {
               await tx.exec(`PREPARE ${name} AS ${text}`);
               prepared.add(name);
             }
-            r = await tx.query(`EXECUTE ${name}(${(values ?? []).map(sqlLiteral).join(', ')})`);
+            r = await tx.query(executeText(name, values));
           } else {
             r = await tx.query(text, values as unknown[] | undefined);
           }
@@ -230,8 +295,8 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
   return {
     kind: 'pglite',
     pglite: db,
-    tenant: (tenantId, fn) => inTx(TENANT_PREAMBLE, [tenantId], fn),
-    system: (fn, o) => inTx(SYSTEM_PREAMBLE, [], fn, o?.noSort),
+    tenant: (tenantId, fn, o) => inTx(TENANT_PREAMBLE, [tenantId], fn, o),
+    system: (fn, o) => inTx(SYSTEM_PREAMBLE, [], fn, o),
     owner: (fn) => inTx(null, [], fn),
     // Waits its turn like a transaction: PGlite runs one statement or transaction at a time.
     async maintenance(sql) {
@@ -247,7 +312,12 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
   };
 }
 
-/** A parameter as an SQL literal (PGlite's prepared statements); typed by the statement's own parameter casts. */
+/** A prepared statement's EXECUTE, its parameters as literals. */
+function executeText(name: string, values: readonly unknown[] | undefined): string {
+  return values && values.length > 0 ? `EXECUTE ${name}(${values.map(sqlLiteral).join(', ')})` : `EXECUTE ${name}`;
+}
+
+/** A parameter as an SQL literal (named statements' EXECUTE); typed by the statement's own parameter casts. */
 export function sqlLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number') {
@@ -256,10 +326,19 @@ export function sqlLiteral(v: unknown): string {
   }
   if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Date) return pg.escapeLiteral(v.toISOString());
-  if (Array.isArray(v)) return pg.escapeLiteral(arrayLiteral(v));
-  if (typeof v === 'object') return pg.escapeLiteral(JSON.stringify(v));
-  return pg.escapeLiteral(String(v));
+  if (v instanceof Date) return quote(v.toISOString());
+  if (Array.isArray(v)) return quote(arrayLiteral(v));
+  if (typeof v === 'object') return quote(JSON.stringify(v));
+  return quote(String(v));
+}
+
+/**
+ * A string literal, as pg.escapeLiteral writes it (E'' where a backslash is doubled), in one regex pass instead of
+ * a concatenation per character: payloads and attempt batches travel this way on every hot statement.
+ */
+function quote(s: string): string {
+  const body = s.replace(/['\\]/g, '$&$&');
+  return s.includes('\\') ? ` E'${body}'` : `'${body}'`;
 }
 
 /** Postgres array input syntax: every element quoted (backslash and quote escaped), NULL bare. */

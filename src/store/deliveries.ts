@@ -23,13 +23,14 @@ export const DELIVERY_CHANNEL = 'tramline_deliveries';
  * `insertMessages` in the same transaction) and wakes the workers with one NOTIFY, delivered
  * when the transaction commits. Endpoints disabled at publish get a `skipped` delivery instead
  * (never claimed; replayed when the endpoint is enabled again, or by recover). Returns how many
- * deliveries were queued (skipped ones not counted).
+ * deliveries were queued (skipped ones not counted). `how.last`: the transaction commits with it (Queryable).
  */
 export async function enqueue(
   q: Queryable,
   tenantId: string,
   items: ReadonlyArray<{ messageId: string; endpointIds: readonly string[]; skippedIds?: readonly string[] | undefined }>,
   newId: () => string,
+  how?: { last?: boolean },
 ): Promise<number> {
   const ids: string[] = [];
   const messageIds: string[] = [];
@@ -60,6 +61,7 @@ export async function enqueue(
        SELECT pg_notify('${DELIVERY_CHANNEL}', '') FROM (SELECT count(*) FROM queued) AS n`,
       [tenantId, ids, messageIds, endpointIds],
       'tramline_enqueue',
+      how,
     );
     return queued;
   }
@@ -74,6 +76,7 @@ export async function enqueue(
      SELECT pg_notify('${DELIVERY_CHANNEL}', '') FROM (SELECT count(*) FROM queued) AS n WHERE $5 > 0`,
     [tenantId, ids, messageIds, endpointIds, queued],
     'tramline_enqueue_skipped',
+    how,
   );
   return queued;
 }

@@ -54,8 +54,9 @@ export interface ClaimPacing {
  * limit. Without fresh statistics (PGlite has no autovacuum; a busy table's change outruns it) the planner took
  * a few due rows for granted and read every one into a sort instead: the whole backlog, on every claim. Set in
  * the transaction's first round trip, not a statement of its own (a claim per delivery in the fan-out case).
+ * One statement: BEGIN, the claim and COMMIT go in one round trip.
  */
-export const CLAIM_TX = { noSort: true } as const;
+export const CLAIM_TX = { noSort: true, oneStatement: true } as const;
 
 /** How many due deliveries one claim examines in due order before it looks endpoint by endpoint (see claimAndPace). */
 export const CLAIM_SCAN_ROWS = 1_000;
@@ -305,6 +306,7 @@ export async function postponeLeases(q: Queryable, owner: string, items: Readonl
        FROM unnest($1::text[], $2::double precision[]) AS u(id, delay_ms)
       WHERE d.id = u.id AND d.lease_owner = $3 AND d.state = 'sending'`,
     [items.map((x) => x.id), items.map((x) => x.delayMs), owner],
+    'tramline_postpone_leases',
   );
   return r.rowCount;
 }

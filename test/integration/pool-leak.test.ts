@@ -93,16 +93,29 @@ afterAll(async () => {
 });
 
 type ErrorKind = 'js-throw' | 'division-by-zero' | 'unique-violation' | 'foreign-write' | 'aborted-tx';
+// `named`: the transaction's queries are named (prepared) statements, which a Postgres server sends with BEGIN in
+// one round trip; `one`: a one-statement transaction, BEGIN, the statement and COMMIT in one round trip.
 type Op =
-  | { kind: 'read'; tenant: 'A' | 'B' }
-  | { kind: 'write'; tenant: 'A' | 'B' }
-  | { kind: 'fail'; tenant: 'A' | 'B'; error: ErrorKind; writeFirst: boolean }
+  | { kind: 'read'; tenant: 'A' | 'B'; named: boolean }
+  | { kind: 'write'; tenant: 'A' | 'B'; named: boolean }
+  | { kind: 'fail'; tenant: 'A' | 'B'; error: ErrorKind; writeFirst: boolean; named: boolean }
+  | { kind: 'one'; tenant: 'A' | 'B'; fails: boolean }
   | { kind: 'system' }
   | { kind: 'owner' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 40, arbitrary: fc.record({ kind: fc.constant('read' as const), tenant: fc.constantFrom('A' as const, 'B' as const) }) },
-  { weight: 20, arbitrary: fc.record({ kind: fc.constant('write' as const), tenant: fc.constantFrom('A' as const, 'B' as const) }) },
+  {
+    weight: 40,
+    arbitrary: fc.record({ kind: fc.constant('read' as const), tenant: fc.constantFrom('A' as const, 'B' as const), named: fc.boolean() }),
+  },
+  {
+    weight: 20,
+    arbitrary: fc.record({ kind: fc.constant('write' as const), tenant: fc.constantFrom('A' as const, 'B' as const), named: fc.boolean() }),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.record({ kind: fc.constant('one' as const), tenant: fc.constantFrom('A' as const, 'B' as const), fails: fc.boolean() }),
+  },
   {
     weight: 30,
     arbitrary: fc.record({
@@ -110,6 +123,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       tenant: fc.constantFrom('A' as const, 'B' as const),
       error: fc.constantFrom<ErrorKind>('js-throw', 'division-by-zero', 'unique-violation', 'foreign-write', 'aborted-tx'),
       writeFirst: fc.boolean(),
+      named: fc.boolean(),
     }),
   },
   { weight: 6, arbitrary: fc.constant({ kind: 'system' as const }) },
@@ -128,9 +142,11 @@ interface Seen {
   tenants: string[];
 }
 
-async function look(q: Queryable): Promise<Seen> {
+async function look(q: Queryable, named = false): Promise<Seen> {
   const s = await q.query<{ setting: string | null; usr: string; pid: number }>(
     `SELECT current_setting('tramline.tenant_id', true) AS setting, current_user::text AS usr, pg_backend_pid() AS pid`,
+    [],
+    named ? 'pool_leak_look' : undefined,
   );
   // No WHERE clause on purpose: only row-level security stands between this query and the other tenant.
   const c = await q.query<{ tenant_id: string }>('SELECT tenant_id FROM consumers');
@@ -236,6 +252,52 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
         return;
       }
 
+      if (op.kind === 'one') {
+        const tenant = seeds[op.tenant]();
+        const row = `op-${i}`;
+        let followsError = false;
+        try {
+          const got = await db.tenant(
+            tenant.id,
+            async (q) => {
+              followsError = enter();
+              try {
+                if (op.fails) {
+                  await q.query('SELECT 1 / (count(*) - count(*)) FROM consumers', [], 'pool_leak_one_divide');
+                  throw new Error(`tx ${i}: the one-statement division by zero did not fail`);
+                }
+                written.set(row, { tenant: tenant.id, committed: false });
+                const r = await q.query<{ tenant_id: string; usr: string; pid: number }>(
+                  `INSERT INTO event_types (tenant_id, name, description) VALUES (current_setting('tramline.tenant_id', true), $1, $2)
+                   RETURNING tenant_id, current_user::text AS usr, pg_backend_pid() AS pid`,
+                  [row, `tx ${i}`],
+                  'pool_leak_one_write',
+                );
+                return r.rows[0]!;
+              } finally {
+                leave(op.fails);
+              }
+            },
+            { oneStatement: true },
+          );
+          figures.tenantTx++;
+          pids.add(Number(got.pid));
+          if (got.tenant_id !== tenant.id || got.usr !== APP_ROLE)
+            figures.leaks.push(`#${i}: one-statement tx of ${tenant.id} wrote as ${got.usr} under ${got.tenant_id}`);
+          written.get(row)!.committed = true;
+        } catch (err) {
+          if (op.fails && (err as { code?: string }).code === '22012') {
+            figures.tenantTx++;
+            figures.injected++;
+            figures.injectedByKind['one-statement'] = (figures.injectedByKind['one-statement'] ?? 0) + 1;
+            return;
+          }
+          figures.unexpectedErrors.push(`#${i} one${followsError ? ' (after an error)' : ''}: ${String(err)}`);
+          if (followsError) figures.afterErrorFailed++;
+        }
+        return;
+      }
+
       const tenant = seeds[op.tenant]();
       const row = `op-${i}`;
       let followsError = false;
@@ -250,11 +312,12 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
               await q.query(
                 `INSERT INTO event_types (tenant_id, name, description) VALUES (current_setting('tramline.tenant_id', true), $1, $2)`,
                 [row, `tx ${i}`],
+                op.named ? 'pool_leak_write' : undefined,
               );
               written.set(row, { tenant: tenant.id, committed: false });
             };
             if (op.kind === 'write' || (op.kind === 'fail' && op.writeFirst)) await write();
-            const seen = await look(q);
+            const seen = await look(q, op.named);
             if (op.kind === 'write') {
               const back = await q.query<{ tenant_id: string }>('SELECT tenant_id FROM event_types WHERE name = $1', [row]);
               if (back.rows.length !== 1 || back.rows[0]!.tenant_id !== tenant.id)
@@ -269,7 +332,7 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
                   throw new Injected(`injected after a query in tx ${i}`);
                 case 'division-by-zero':
                   expected = { sqlstate: '22012' };
-                  await q.query('SELECT 1 / (count(*) - count(*)) FROM consumers');
+                  await q.query('SELECT 1 / (count(*) - count(*)) FROM consumers', [], op.named ? 'pool_leak_divide' : undefined);
                   break;
                 case 'unique-violation':
                   expected = { sqlstate: '23505' };
@@ -382,6 +445,7 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
       'division-by-zero',
       'foreign-write',
       'js-throw',
+      'one-statement',
       'unique-violation',
     ]);
     expect(figures.afterError).toBeGreaterThan(TRANSACTIONS / 10);
