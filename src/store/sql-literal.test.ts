@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite, sqlLiteral } from './db.ts';
+import { openPglite } from './db.ts';
+import { sqlLiteral } from './sql-literal.ts';
 
 // PGlite runs named queries as EXECUTE with literal parameters: every value must come back exactly as sent.
 let db: Awaited<ReturnType<typeof openPglite>>;
