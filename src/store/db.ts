@@ -70,8 +70,8 @@ export interface Db {
 export const APP_ROLE = 'tramline_app';
 export const SYSTEM_ROLE = 'tramline_system';
 
-const TENANT_PREAMBLE = `SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', $1, true)`;
-const SYSTEM_PREAMBLE = `SELECT set_config('role', '${SYSTEM_ROLE}', true)`;
+export const TENANT_PREAMBLE = `SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', $1, true)`;
+export const SYSTEM_PREAMBLE = `SELECT set_config('role', '${SYSTEM_ROLE}', true)`;
 
 // --- Postgres server -------------------------------------------------------
 
@@ -86,7 +86,7 @@ export function openPostgres(url: string, poolSize: number): Db {
   // BEGIN and the role switch travel in one round trip (simple protocol; the tenant id is a quoted literal).
   // No JIT: it compiles a plan that looks expensive on every execution, and the claim's estimate (a recursive
   // CTE) crossed jit_above_cost: ~1.2 s of LLVM per claim for a 10 ms query, the fleet down to a few deliveries
-  // a second. Short OLTP statements never repay it. Per transaction, so a transaction-pooling proxy is fine.
+  // a second. Short OLTP statements never repay it.
   const begin = (role: 'tenant' | 'system' | 'owner', tenantId: string, noSort: boolean): string =>
     role === 'tenant'
       ? `BEGIN; SET LOCAL jit = off; SELECT set_config('role', '${APP_ROLE}', true), set_config('tramline.tenant_id', ${pg.escapeLiteral(tenantId)}, true)`
@@ -97,7 +97,8 @@ export function openPostgres(url: string, poolSize: number): Db {
   // Named (hot) queries run as EXECUTE of a statement prepared once per connection, with the parameters as
   // literals, over the simple protocol. That lets BEGIN and the role switch travel with a transaction's first
   // statement, and COMMIT with a one-statement transaction's only one: a round trip is a socket write and a
-  // wake-up on both sides, and they were most of the gateway's CPU (bench/README.md).
+  // wake-up on both sides, and they were most of the gateway's CPU (bench/README.md). A pooler in front must
+  // therefore run in session mode (docs/production.md): a transaction-mode one forgets what was prepared.
   const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
   async function prepare(client: pg.PoolClient, name: string, text: string): Promise<void> {
     let names = preparedOn.get(client);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { lockDataDir, openPglite, openPostgres, type Db } from './db.ts';
+import { lockDataDir, openPostgres, type Db } from './db.ts';
+import { openPgliteThread } from './pglite-thread.ts';
 import { migrate } from './migrate.ts';
 import { restrictTree } from './data-dir.ts';
 
@@ -24,8 +25,9 @@ export async function openStore(
     // A first start creates the cluster (initdb) inside PGlite's WebAssembly memory, which never shrinks: such a
     // process held ~850 MB until it restarted, a later start ~430 MB. Created, closed and opened again, it starts
     // as a later start does.
-    if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await (await openPglite({ dataDir: pgdata })).close();
-    const db = await openPglite({ dataDir: pgdata });
+    // The database runs on a thread of its own (store/pglite-thread.ts), beside the API and the deliveries.
+    if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) await (await openPgliteThread({ dataDir: pgdata })).close();
+    const db = await openPgliteThread({ dataDir: pgdata });
     restrictTree(config.dataDir);
     return { db, release, applied: await migrateIt(db) };
   } catch (err) {

@@ -40,6 +40,16 @@ describe('sqlLiteral', () => {
     );
   }, 60_000);
 
+  it('round-trips bytes as bytea', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (bytes) => {
+        const r = await db.owner((q) => q.query<{ b: Uint8Array }>('SELECT $1::bytea AS b', [Buffer.from(bytes)], 'tramline_test_bytea'));
+        expect([...r.rows[0]!.b]).toEqual([...bytes]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('writes NULL bare and refuses what is not a finite number', () => {
     expect(sqlLiteral(null)).toBe('NULL');
     expect(sqlLiteral(undefined)).toBe('NULL');

@@ -13,6 +13,8 @@ export function sqlLiteral(v: unknown): string {
   if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v instanceof Date) return quote(v.toISOString());
+  // bytea in hex input form (as node-postgres sends a Buffer); not its JSON as any other object would be.
+  if (v instanceof Uint8Array) return quote(`\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`);
   if (Array.isArray(v)) return quote(arrayLiteral(v));
   if (typeof v === 'object') return quote(JSON.stringify(v));
   return quote(String(v));

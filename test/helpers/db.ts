@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openPglite, openPostgres, type Db } from '../../src/store/db.ts';
+import { openPostgres, type Db } from '../../src/store/db.ts';
+import { openPgliteThread } from '../../src/store/pglite-thread.ts';
 import { withDatabase } from '../global-setup.ts';
 
 export type Engine = 'pglite' | 'postgres';
@@ -20,7 +21,8 @@ export const engine = (): Engine => (process.env.TEST_DB === 'postgres' ? 'postg
 /** A fresh, migrated database of its own for one test file: a clone of the run's template. */
 export async function openTestDb(): Promise<TestDb> {
   if (engine() === 'pglite') {
-    const db = await openPglite({ dataDir: 'memory://', loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) });
+    // On its own thread, as the gateway runs it (store/open.ts).
+    const db = await openPgliteThread({ dataDir: 'memory://', loadDataDir: fs.readFileSync(inject('pgliteTemplate')) });
     return { engine: 'pglite', db, url: null, close: () => db.close() };
   }
   const base = process.env.DATABASE_URL!;

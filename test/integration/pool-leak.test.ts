@@ -17,8 +17,9 @@
  *  - outside one, the setting is empty (`db.system` and `db.owner` see '' or NULL) and the user
  *    is not tramline_app;
  *  - each injected error surfaces to the caller with its own SQLSTATE, every non-injected
- *    transaction succeeds (including each one that ran right after a failure), and only one
- *    transaction body ever runs at a time (one connection; one backend pid on Postgres);
+ *    transaction succeeds (including each one that ran right after a failure), and on Postgres only
+ *    one transaction body ever runs at a time (one connection, one backend pid; the embedded database's
+ *    thread starts bodies at once and serialises their statements itself);
  *  - afterwards, the rows written are exactly those of the committed transactions, each under
  *    the tenant of the transaction that wrote it; nothing from a rolled-back one survived.
  *
@@ -437,7 +438,11 @@ describe('pool leak: one connection, two tenants, errors mid-transaction', () =>
     expect(intruders.rows).toEqual([]);
     // It really was one connection, and the run really mixed what it claims to mix.
     expect(pids.size).toBe(1);
-    expect(maxBodiesRunning).toBe(1);
+    // On a Postgres connection a body runs only once it holds the connection. The embedded database runs on its own
+    // thread (store/pglite-thread.ts): there bodies start at once and their statements wait their turn in the
+    // thread, so several bodies are under way while one transaction holds the database.
+    if (testDb.engine === 'postgres') expect(maxBodiesRunning).toBe(1);
+    else expect(maxBodiesRunning).toBeGreaterThan(1);
     expect(figures.transactions).toBe(TRANSACTIONS);
     expect(figures.injected).toBeGreaterThan(TRANSACTIONS / 5);
     expect(Object.keys(figures.injectedByKind).sort()).toEqual([
