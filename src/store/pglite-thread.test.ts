@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './db.ts';
 import { openPgliteThread } from './pglite-thread.ts';
@@ -96,6 +97,22 @@ describe('the embedded database on its own thread', () => {
     await stop();
     await db.maintenance('VACUUM t');
   });
+});
+
+describe('the thread and its process', () => {
+  it('keeps the process alive while a call waits, and not after: a command that never closes it still exits', () => {
+    const script = `import { openPgliteThread } from './src/store/pglite-thread.ts';
+      const db = await openPgliteThread({ dataDir: 'memory://' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const r = await db.owner((q) => q.query("SELECT 'answered' AS a, pg_sleep(0.3)"));
+      console.log(r.rows[0].a);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      timeout: 60_000,
+      encoding: 'utf8',
+    });
+    expect(run.stdout.trim()).toBe('answered');
+    expect(run.status).toBe(0);
+  }, 70_000);
 });
 
 describe('a closed database thread', () => {

@@ -36,6 +36,9 @@ export async function openPgliteThread(opts: WorkerOptions): Promise<Db> {
     worker.once('message', (m: Reply) => (m.kind === 'ready' ? resolve() : reject(new Error('the database thread did not start'))));
     worker.once('error', reject);
   });
+  // The thread keeps the process alive only while a call waits on it, as an embedded database in the process would:
+  // a command that forgets to close it still exits.
+  worker.unref();
   worker.on('message', (m: Reply) => {
     if (m.kind === 'notify') {
       for (const fn of listeners.get(m.channel) ?? []) fn(m.payload);
@@ -44,6 +47,7 @@ export async function openPgliteThread(opts: WorkerOptions): Promise<Db> {
     if (m.kind === 'ready') return;
     const p = pending.get(m.id);
     pending.delete(m.id);
+    if (pending.size === 0) worker.unref();
     if (m.kind === 'done') p?.resolve(m.value);
     else p?.reject(rebuild(m.error));
   });
@@ -55,6 +59,7 @@ export async function openPgliteThread(opts: WorkerOptions): Promise<Db> {
     if (broken) return Promise.reject(broken);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       worker.postMessage({ ...msg, id });
     });
