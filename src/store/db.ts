@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { AppError } from '../errors.ts';
 import { STORAGE_FULL_DETAIL, isDatabaseUnavailable, isStorageFull } from './unavailable.ts';
 import { secureDataDir } from './data-dir.ts';
+import { pgliteStatements } from './pglite-statements.ts';
 import { executeText } from './sql-literal.ts';
 
 export { sqlLiteral } from './sql-literal.ts';
@@ -253,11 +254,7 @@ export interface PgliteOptions {
 
 export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PGlite }> {
   const db = await PGlite.create(opts.dataDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
-  // Named (hot) queries are prepared once on the session: planning them is most of their cost in WASM
-  // (a claim: 3.6 ms planned each time, 1.0 ms prepared). PGlite's query() has no named statements, so
-  // they run as EXECUTE with the parameters as escaped literals. PREPARE is not transactional: a statement
-  // prepared in a transaction that rolls back stays prepared.
-  const prepared = new Set<string>();
+  const statements = pgliteStatements();
   // A full data folder is said as such (503 + Retry-After), not as an internal error.
   const transaction: typeof db.transaction = (fn) =>
     db.transaction(fn).catch((err: unknown) => {
@@ -271,25 +268,15 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
   ): Promise<T> =>
     // PGlite serialises transactions itself: one connection, one transaction at a time.
     transaction(async (tx) => {
-      if (o.noSort) await tx.exec(`SET LOCAL enable_sort = off; ${preamble}`);
-      else if (preamble) await tx.query(preamble, params);
+      await statements.begin(tx, preamble, params, o.noSort === true);
       // PGlite commits when fn returns; a statement after the last is refused all the same, as on a server.
       let done = false;
       return fn({
         query: async (text, values, name, how) => {
           if (done) throw new Error('a statement after its transaction committed');
           done = o.oneStatement === true || how?.last === true;
-          let r: Awaited<ReturnType<typeof tx.query>>;
-          if (name) {
-            if (!prepared.has(name)) {
-              await tx.exec(`PREPARE ${name} AS ${text}`);
-              prepared.add(name);
-            }
-            r = await tx.query(executeText(name, values));
-          } else {
-            r = await tx.query(text, values as unknown[] | undefined);
-          }
-          return { rows: r.rows as never[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+          const r = await statements.query(tx, text, values, name);
+          return r as { rows: never[]; rowCount: number };
         },
         exec: async (text) => {
           await tx.exec(text);

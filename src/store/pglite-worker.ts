@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { executeText } from './sql-literal.ts';
+import { pgliteStatements } from './pglite-statements.ts';
 
 /** How a transaction begins: the role switch (with its parameters), and whether sorts are off (the claim). */
 export interface Begin {
@@ -64,24 +64,12 @@ function wire(err: unknown): WireError {
 
 const ROLLBACK = Symbol('rollback');
 const db = await PGlite.create(dataDir, loadDataDir ? { loadDataDir: new Blob([loadDataDir]) } : {});
-// Named (hot) statements are prepared once on the session; see openPglite in store/db.ts.
-const prepared = new Set<string>();
+const statements = pgliteStatements();
 /** Open transactions: the next operation of each is handed to it here. */
 const open = new Map<number, (op: TxOp) => void>();
 
-async function run(tx: Transaction, op: Statement): Promise<unknown> {
-  if (op.op === 'exec') return void (await tx.exec(op.text));
-  let r: Awaited<ReturnType<Transaction['query']>>;
-  if (op.name) {
-    if (!prepared.has(op.name)) {
-      await tx.exec(`PREPARE ${op.name} AS ${op.text}`);
-      prepared.add(op.name);
-    }
-    r = await tx.query(executeText(op.name, op.params));
-  } else {
-    r = await tx.query(op.text, op.params);
-  }
-  return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+function run(tx: Transaction, op: Statement): Promise<unknown> {
+  return op.op === 'exec' ? tx.exec(op.text).then(() => undefined) : statements.query(tx, op.text, op.params, op.name);
 }
 
 function begin(first: Statement & { begin: Begin }): void {
@@ -99,9 +87,7 @@ function begin(first: Statement & { begin: Begin }): void {
   let current = first.id;
   let result: unknown;
   db.transaction(async (tx) => {
-    const b = first.begin;
-    if (b.noSort) await tx.exec(`SET LOCAL enable_sort = off; ${b.preamble}`);
-    else if (b.preamble) await tx.query(b.preamble, b.params);
+    await statements.begin(tx, first.begin.preamble, first.begin.params, first.begin.noSort);
     for (;;) {
       const op = await next();
       current = op.id;
