@@ -267,20 +267,18 @@ export async function openPglite(opts: PgliteOptions): Promise<Db & { pglite: PG
     o: TxOptions & { noSort?: boolean } = {},
   ): Promise<T> =>
     // PGlite serialises transactions itself: one connection, one transaction at a time.
-    transaction(async (tx) => {
-      await statements.begin(tx, preamble, params, o.noSort === true);
+    transaction(async (t) => {
+      const tx = statements.open(t, preamble, params, o.noSort === true);
       // PGlite commits when fn returns; a statement after the last is refused all the same, as on a server.
       let done = false;
       return fn({
         query: async (text, values, name, how) => {
           if (done) throw new Error('a statement after its transaction committed');
           done = o.oneStatement === true || how?.last === true;
-          const r = await statements.query(tx, text, values, name);
+          const r = await tx.query(text, values, name);
           return r as { rows: never[]; rowCount: number };
         },
-        exec: async (text) => {
-          await tx.exec(text);
-        },
+        exec: (text) => tx.exec(text),
       });
     });
   return {

@@ -8,8 +8,8 @@
  * serialises transactions itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { pgliteStatements } from './pglite-statements.ts';
+import { PGlite } from '@electric-sql/pglite';
+import { type PgliteTxStatements, pgliteStatements } from './pglite-statements.ts';
 
 /** How a transaction begins: the role switch (with its parameters), and whether sorts are off (the claim). */
 export interface Begin {
@@ -68,8 +68,8 @@ const statements = pgliteStatements();
 /** Open transactions: the next operation of each is handed to it here. */
 const open = new Map<number, (op: TxOp) => void>();
 
-function run(tx: Transaction, op: Statement): Promise<unknown> {
-  return op.op === 'exec' ? tx.exec(op.text).then(() => undefined) : statements.query(tx, op.text, op.params, op.name);
+function run(tx: PgliteTxStatements, op: Statement): Promise<unknown> {
+  return op.op === 'exec' ? tx.exec(op.text) : tx.query(op.text, op.params, op.name);
 }
 
 function begin(first: Statement & { begin: Begin }): void {
@@ -86,8 +86,8 @@ function begin(first: Statement & { begin: Begin }): void {
   };
   let current = first.id;
   let result: unknown;
-  db.transaction(async (tx) => {
-    await statements.begin(tx, first.begin.preamble, first.begin.params, first.begin.noSort);
+  db.transaction(async (t) => {
+    const tx = statements.open(t, first.begin.preamble, first.begin.params, first.begin.noSort);
     for (;;) {
       const op = await next();
       current = op.id;
