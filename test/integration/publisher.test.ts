@@ -1,10 +1,12 @@
 /**
  * Group commit at publish: concurrent publishes share transactions, and each still gets its own
  * answer — an unknown consumer, a repeated eventId (within one batch or across batches) and a row
- * the database refuses affect only that publish, never its neighbours.
+ * the database refuses affect only that publish, never its neighbours. The workers are woken once the
+ * deliveries are committed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
+import { DELIVERY_CHANNEL } from '../../src/store/deliveries.ts';
 import { createPublisher, type PublishResult } from '../../src/domain/publisher.ts';
 import { AppError } from '../../src/errors.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
@@ -122,5 +124,35 @@ describe('publisher (group commit)', () => {
     const ids = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.message.id] : []));
     expect(ids).toHaveLength(39);
     for (const id of ids.slice(0, 5)) expect(await deliveriesOf(id)).toEqual(['ep_all']);
+  });
+
+  it('wakes the workers once the deliveries are committed, one wake-up per commit', async () => {
+    const publisher = createPublisher(counted);
+    const seenAtWake: number[] = [];
+    const visible = (): Promise<number> =>
+      testDb.db.owner(
+        async (q) =>
+          (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.event_id LIKE 'wake_%'`))
+            .rows[0]!.n,
+      );
+    const unlisten = await testDb.db.listen(DELIVERY_CHANNEL, () => {
+      void visible().then((n) => seenAtWake.push(n));
+    });
+    try {
+      transactions = 0;
+      const published = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => publisher.publish(TENANT, CONSUMER, { eventType: 'invoice.void', payload: '{}', eventId: `wake_${i}` })),
+      );
+      expect(published.every((r) => r.deliveries === 1)).toBe(true);
+      await vi.waitFor(() => expect(seenAtWake.length).toBeGreaterThan(0), { timeout: 5_000 });
+      // What a woken worker looks for is already there: the wake-up follows the commit.
+      expect(seenAtWake[0]).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 200));
+      // One per commit, not per publish: a burst shares its transactions' wake-ups.
+      expect(seenAtWake.length).toBeLessThanOrEqual(transactions);
+      expect(Math.max(...seenAtWake)).toBe(50);
+    } finally {
+      await unlisten();
+    }
   });
 });
