@@ -132,8 +132,11 @@ describe('publisher (group commit)', () => {
     const visible = (): Promise<number> =>
       testDb.db.owner(
         async (q) =>
-          (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.event_id LIKE 'wake_%'`))
-            .rows[0]!.n,
+          (
+            await q.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE m.event_id LIKE 'wake_%'`,
+            )
+          ).rows[0]!.n,
       );
     const unlisten = await testDb.db.listen(DELIVERY_CHANNEL, () => {
       void visible().then((n) => seenAtWake.push(n));
@@ -141,7 +144,9 @@ describe('publisher (group commit)', () => {
     try {
       transactions = 0;
       const published = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => publisher.publish(TENANT, CONSUMER, { eventType: 'invoice.void', payload: '{}', eventId: `wake_${i}` })),
+        Array.from({ length: 50 }, (_, i) =>
+          publisher.publish(TENANT, CONSUMER, { eventType: 'invoice.void', payload: '{}', eventId: `wake_${i}` }),
+        ),
       );
       expect(published.every((r) => r.deliveries === 1)).toBe(true);
       await vi.waitFor(() => expect(seenAtWake.length).toBeGreaterThan(0), { timeout: 5_000 });
