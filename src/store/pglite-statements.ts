@@ -40,12 +40,10 @@ export function pgliteStatements(): {
               await tx.exec(`PREPARE ${name} AS ${text}`);
               prepared.add(name);
             }
-            const r = lastOf(await tx.exec(withPrefix(executeText(name, values))));
-            return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+            return answer(lastOf(await tx.exec(withPrefix(executeText(name, values)))));
           }
           if (prefix) await tx.exec(withPrefix(''));
-          const r = await tx.query(text, values as unknown[] | undefined);
-          return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+          return answer(await tx.query(text, values as unknown[] | undefined));
         },
         async exec(text) {
           await tx.exec(withPrefix(text));
@@ -53,6 +51,11 @@ export function pgliteStatements(): {
       };
     },
   };
+}
+
+/** Rows, and how many rows the statement touched (an UPDATE without RETURNING has no rows to count). */
+function answer(r: Results): { rows: unknown[]; rowCount: number } {
+  return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
 }
 
 /** A multi-statement message answers each statement: the caller's is the last. */
