@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PUBLISH_ROUTE } from '../../../src/telemetry/http-telemetry.ts';
 import { sleep } from '../../helpers/process.ts';
+import { parseMetrics } from '../../helpers/prom.ts';
 import { conservationChecks, conserve } from '../lib/conservation.ts';
 import { createDatabase, startFleet } from '../lib/fleet.ts';
 import { percentile, provision, startLoad } from '../lib/load.ts';
@@ -110,14 +111,10 @@ export const soak: Scenario = {
 /** The api's cumulative publish-duration buckets: upper bound (s) → count. */
 async function publishBuckets(apiUrl: string, token: string): Promise<Map<number, number>> {
   const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-  const out = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('tramline_http_request_duration_seconds_bucket{')) continue;
-    if (!line.includes('method="POST"') || !line.includes(`route="${PUBLISH_ROUTE}"`)) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le) out.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
+  const buckets = parseMetrics(text).filter(
+    (x) => x.name === 'tramline_http_request_duration_seconds_bucket' && x.labels.method === 'POST' && x.labels.route === PUBLISH_ROUTE,
+  );
+  return new Map(buckets.map((x) => [x.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(x.labels.le), x.value]));
 }
 
 /** The p99 between two readings, as the upper bound of the bucket that holds it (ms); null: no publishes. */
