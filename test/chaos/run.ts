@@ -2,7 +2,7 @@
  * `npm run test:chaos [-- scenario… [--short]]`: the chaos suite on a Postgres server (DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/postgres) with separate api, worker and scheduler processes of the compiled
  * build. Each scenario prints its figures and its conservation check (lost 0, duplicates by webhook-id); the
- * command exits 1 when any check failed. Without names it runs every scenario but `soak` (30 min: name it).
+ * command exits 1 when any check failed. Without names it runs every scenario but the full `soak` (30 min: name it).
  * `--short` runs the CI size (the `chaos` vitest project runs the same). README "Reliability" holds the last figures.
  */
 import { ensureBuilt } from '../../scripts/build.js';
@@ -21,7 +21,9 @@ if (unknown.length) {
   console.error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
-const chosen = names.length ? scenarios.filter((s) => names.includes(s.name)) : scenarios.filter((s) => !s.fullOnlyByName);
+const chosen = names.length
+  ? scenarios.filter((s) => names.includes(s.name))
+  : scenarios.filter((s) => size === 'short' || !s.fullOnlyByName);
 
 ensureBuilt();
 let failed = 0;

@@ -39,6 +39,7 @@ export interface TramlineProcess {
   stop(graceMs?: number): Promise<Exit>;
 }
 
+/** What a child's output keeps (its last characters) for waitForOutput and the failure report. */
 const MAX_BUFFER = 4 * 1024 * 1024;
 const all: TramlineProcess[] = [];
 
@@ -84,9 +85,11 @@ export function spawnTramline(
     out += s;
     if (which === 'out') so += s;
     else se += s;
-    if (out.length > MAX_BUFFER) out = out.slice(-MAX_BUFFER);
-    if (so.length > MAX_BUFFER) so = so.slice(-MAX_BUFFER);
-    if (se.length > MAX_BUFFER) se = se.slice(-MAX_BUFFER);
+    // Trimmed to the last MAX_BUFFER only once it holds twice that: trimming at every chunk copied 4 MB per chunk
+    // once a chatty process had filled it (the 30-minute soak's test process spent most of a core on it).
+    if (out.length > 2 * MAX_BUFFER) out = out.slice(-MAX_BUFFER);
+    if (so.length > 2 * MAX_BUFFER) so = so.slice(-MAX_BUFFER);
+    if (se.length > 2 * MAX_BUFFER) se = se.slice(-MAX_BUFFER);
     for (const l of listeners) l();
   };
   child.stdout!.on('data', (c: Buffer) => append('out', c));

@@ -25,7 +25,7 @@ export interface Scenario {
   name: string;
   /** What it guarantees, in one sentence (README "Reliability"). */
   guarantees: string;
-  /** Left out of a run without names (the soak: 30 minutes). */
+  /** Its full size is left out of a full run without names (the soak: 30 minutes); its short size runs with the others. */
   fullOnlyByName?: boolean;
   run(size: Size, log: (line: string) => void): Promise<Outcome>;
 }

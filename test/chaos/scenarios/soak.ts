@@ -9,10 +9,11 @@ import { flaky, startChaosReceiver } from '../lib/receiver.ts';
 import { mb, type Scenario } from '../lib/scenario.ts';
 
 interface Sample {
+  /** Minutes since the load started (a sample a minute; every 20 s in the short run). */
   minute: number;
   rssMb: Record<string, number>;
   publishP99Ms: number;
-  /** The api's own p99 for the minute (its duration histogram: the bucket's upper bound), without the load's delays. */
+  /** The api's own p99 for the sample's period (its duration histogram: the bucket's upper bound), without the load's delays. */
   serverPublishP99Ms: number | null;
   tablesMb: Record<string, number>;
   deadTuples: Record<string, number>;
@@ -24,7 +25,9 @@ interface Sample {
  * scenario sustains on a 2-core machine, where its own load and receivers, verifying every signature, share the cores
  * with the fleet and Postgres; at 500/s delivery fell behind at ~400/s), receivers failing 5 %. Every minute: each process's
  * RSS, the publish p99 of that minute, table sizes and dead tuples. Memory and latency stay flat; autovacuum (or the
- * scheduler's own pass where it is off) keeps dead tuples bounded. Full size only (`npm run test:chaos -- soak`); the short run is two minutes.
+ * scheduler's own pass where it is off) keeps dead tuples bounded. The full size runs only by name (`npm run test:chaos --
+ * soak`). The short run (CI) is one minute at 50/s, sampled every 20 s; its latency is printed, not judged, because
+ * other suites share the cores with it there.
  */
 export const soak: Scenario = {
   name: 'soak',
@@ -32,8 +35,11 @@ export const soak: Scenario = {
   guarantees:
     'a steady load for 30 minutes: RSS and publish latency flat, dead tuples kept down (by autovacuum, or by the scheduler where it is off), lost 0',
   async run(size, log) {
-    const minutes = size === 'full' ? Number(process.env.CHAOS_SOAK_MINUTES ?? 30) : 2;
-    const rate = Number(process.env.CHAOS_SOAK_RATE ?? 200);
+    const full = size === 'full';
+    const minutes = full ? Number(process.env.CHAOS_SOAK_MINUTES ?? 30) : 1;
+    const rate = Number(process.env.CHAOS_SOAK_RATE ?? (full ? 200 : 50));
+    const periodMs = full ? 60_000 : 20_000;
+    const periods = Math.round((minutes * 60_000) / periodMs);
     const db = await createDatabase();
     const rx = await startChaosReceiver(flaky(0.05, 0));
     const metricsToken = randomBytes(12).toString('hex');
@@ -49,14 +55,14 @@ export const soak: Scenario = {
       const samples: Sample[] = [];
       let seen = 0;
       let buckets = await serverBuckets();
-      for (let m = 1; m <= minutes; m++) {
-        await sleep(60_000);
+      for (let p = 1; p <= periods; p++) {
+        await sleep(periodMs);
         const tables = await db.query<{ relname: string; bytes: string; dead: number; live: number }>(
           `SELECT relname, pg_total_relation_size(relid)::text AS bytes, n_dead_tup::int AS dead, n_live_tup::int AS live FROM pg_stat_user_tables
             WHERE relname IN ('messages', 'deliveries', 'attempts')`,
         );
         const s: Sample = {
-          minute: m,
+          minute: Math.round((p * periodMs) / 6_000) / 10,
           rssMb: Object.fromEntries(fleet.names().map((n) => [n, mb(fleet.rss(n))])),
           publishP99Ms: percentile(load.latencies.slice(seen), 99),
           serverPublishP99Ms: bucketP99(buckets, (buckets = await serverBuckets())),
@@ -66,7 +72,7 @@ export const soak: Scenario = {
         };
         seen = load.latencies.length;
         samples.push(s);
-        log(`minute ${m}: ${JSON.stringify(s)}`);
+        log(`minute ${s.minute}: ${JSON.stringify(s)}`);
       }
       load.stop();
       const c = await conserve(rx, load, db, 120_000);
@@ -86,17 +92,17 @@ export const soak: Scenario = {
         checks: [
           ...conservationChecks(c, rx),
           [
-            `RSS grew ${JSON.stringify(rssGrowth)} MB from the first minute to the last (at most 100)`,
+            `RSS grew ${JSON.stringify(rssGrowth)} MB from the first sample to the last (at most 100)`,
             Object.values(rssGrowth).every((g) => g <= 100),
           ],
           // Each message's delivery row is updated two or three times; unvacuumed, dead rows would pile up.
           [
-            `dead delivery tuples reached ${deadDeliveries}, over the vacuum threshold + 2 minutes of updates in ${overBound.length} of ${samples.length} minutes${overBound.length > 0 ? ` (first: minute ${overBound[0]!.minute}, ${overBound[0]!.deadTuples.deliveries} dead of ${overBound[0]!.liveTuples.deliveries} live)` : ''} (vacuumed by ${autovacuum === 'on' ? 'autovacuum' : 'the scheduler: autovacuum is off'})`,
+            `dead delivery tuples reached ${deadDeliveries}, over the vacuum threshold + 2 minutes of updates in ${overBound.length} of ${samples.length} samples${overBound.length > 0 ? ` (first: minute ${overBound[0]!.minute}, ${overBound[0]!.deadTuples.deliveries} dead of ${overBound[0]!.liveTuples.deliveries} live)` : ''} (vacuumed by ${autovacuum === 'on' ? 'autovacuum' : 'the scheduler: autovacuum is off'})`,
             overBound.length === 0,
           ],
           [
-            `publish p99 ${first.publishP99Ms} ms in the first minute, ${last.publishP99Ms} ms in the last (at most 3× + 100 ms); at the api ≤ ${first.serverPublishP99Ms} and ≤ ${last.serverPublishP99Ms} ms`,
-            last.publishP99Ms <= first.publishP99Ms * 3 + 100,
+            `publish p99 ${first.publishP99Ms} ms at first, ${last.publishP99Ms} ms at the end (${full ? 'at most 3× + 100 ms' : 'printed, judged in the full run'}); at the api ≤ ${first.serverPublishP99Ms} and ≤ ${last.serverPublishP99Ms} ms`,
+            !full || last.publishP99Ms <= first.publishP99Ms * 3 + 100,
           ],
         ],
       };
