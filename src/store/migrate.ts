@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007_payload_control.ts';
 import * as m0008 from './migrations/0008_password_resets.ts';
 import * as m0012 from './migrations/0012_tenant_rate_limit.ts';
 import * as m0013 from './migrations/0013_claim_heads.ts';
+import * as m0014 from './migrations/0014_hot_tenant_row.ts';
 
 /** Plain-SQL migrations, in order. Add a file and append it here; never edit an applied one. */
 const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
@@ -22,6 +23,7 @@ const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
   { id: '0008_password_resets', sql: m0008.sql },
   { id: '0012_tenant_rate_limit', sql: m0012.sql },
   { id: '0013_claim_heads', sql: m0013.sql },
+  { id: '0014_hot_tenant_row', sql: m0014.sql },
 ];
 
 // Any constant will do; it only has to be the same for every Tramline process.

@@ -137,7 +137,7 @@ describe.runIf(engine() === 'postgres')('concurrent migrate (Postgres: PGlite is
       for (const r of [a!, b!]) expect(r, r.stderr).toMatchObject({ code: 0, timedOut: false });
       expect([a!.stdout, b!.stdout].sort()).toEqual([
         'Already up to date\n',
-        'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit, 0013_claim_heads\n',
+        'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit, 0013_claim_heads, 0014_hot_tenant_row\n',
       ]);
 
       const applied = await holder.query<{ id: string; n: number }>(
@@ -154,6 +154,7 @@ describe.runIf(engine() === 'postgres')('concurrent migrate (Postgres: PGlite is
         { id: '0008_password_resets', n: 1 },
         { id: '0012_tenant_rate_limit', n: 1 },
         { id: '0013_claim_heads', n: 1 },
+        { id: '0014_hot_tenant_row', n: 1 },
       ]);
       // And the schema is whole: a gateway starts on it and reports ready.
       const port = await freePort();

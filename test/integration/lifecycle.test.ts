@@ -378,7 +378,7 @@ describe('tramline CLI', () => {
         code: 0,
         timedOut: false,
         stdout:
-          'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit, 0013_claim_heads\n',
+          'Applied: 0001_init, 0002_tenant_keys, 0003_audit_log, 0004_message_traceparent, 0005_dashboard_users, 0006_delivery_control, 0007_payload_control, 0008_password_resets, 0012_tenant_rate_limit, 0013_claim_heads, 0014_hot_tenant_row\n',
       });
       const second = await runTramline(['migrate'], storeVars, 45_000);
       expect(second).toMatchObject({ code: 0, timedOut: false, stdout: 'Already up to date\n' });
