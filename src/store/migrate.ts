@@ -29,11 +29,26 @@ const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
 // Any constant will do; it only has to be the same for every Tramline process.
 const MIGRATION_LOCK = 7_261_626_101;
 
+/** Attempts at the migration transaction when Postgres aborts it to break a deadlock. */
+const DEADLOCK_ATTEMPTS = 5;
+
 /**
  * Applies pending migrations in one transaction under an advisory lock, so two processes
- * starting at once migrate once: the second waits, then finds nothing to do.
+ * starting at once migrate once: the second waits, then finds nothing to do. A migration that
+ * locks tables the running fleet uses (a rolling upgrade under load) can deadlock with one of its
+ * transactions; when Postgres picks the migration to abort, it runs again.
  */
 export async function migrate(db: Db): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db);
+    } catch (err) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (err as { code?: unknown }).code !== '40P01') throw err;
+    }
+  }
+}
+
+async function migrateOnce(db: Db): Promise<string[]> {
   return db.owner(async (q) => {
     await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await q.query(`CREATE TABLE IF NOT EXISTS tramline_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
