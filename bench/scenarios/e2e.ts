@@ -59,6 +59,7 @@ export const run: Scenario = (ctx) =>
         [`e2eP99Ms@${r}`]: ms(step.e2e.p99),
         [`delivered@${r}`]: step.delivered,
         [`gatewayCpuSPerMillion@${r}`]: gwCost.cpuSPerMillion,
+        [`postgresCpuSPerMillion@${r}`]: costPerMillion(ctx, usage.postgresCpuS, step.delivered).cpuSPerMillion,
         [`cpuSPerMillion@${r}`]: allCost.cpuSPerMillion,
         [`costPerMillion@${r}`]: allCost.costPerMillion,
       });

@@ -3,6 +3,7 @@ import { withGateway, type Scenario } from '../lib/context.ts';
 import { createDatabase } from '../lib/database.ts';
 import type { PublishTarget } from '../lib/load.ts';
 import { startRelay } from '../lib/relay-process.ts';
+import { cpuStep, maxRate, type CpuStep } from '../lib/cpu-step.ts';
 import { searchMaxSustained, type SearchResult } from '../lib/search.ts';
 
 /**
@@ -11,43 +12,44 @@ import { searchMaxSustained, type SearchResult } from '../lib/search.ts';
  * its default configuration: a 429 here would be a default capping a tenant, and shows in `errors`.
  */
 export const run: Scenario = async (ctx) => {
-  const tramline = await withGateway(ctx, 'one', async ({ gw, api }) => {
+  const tramline = await withGateway(ctx, 'one', async ({ db, gw, api }) => {
     const consumer = await api.createConsumer('one');
     await api.createEndpoint(consumer, `${ctx.receiver.url}/s/0`);
-    const r = await searchMaxSustained(
-      ctx,
-      messageTarget(api, () => ({ consumer })),
-      `one-endpoint (${ctx.engine})`,
-    );
-    return { r, layout: gw.layout };
+    const target = messageTarget(api, () => ({ consumer }));
+    const r = await searchMaxSustained(ctx, target, `one-endpoint (${ctx.engine})`);
+    const cpu = await cpuStep(ctx, target, { rate: maxRate(r), label: 'max', pids: gw.pids, db });
+    return { r, cpu, layout: gw.layout };
   });
   const relay = await relayOneTarget(ctx);
   const errors = tramline.r.steps.reduce((n, s) => n + s.load.errors, 0);
   const firstError = tramline.r.steps.find((s) => s.load.firstError)?.load.firstError ?? null;
-  const ratio = relay.maxSustained > 0 ? Math.round((tramline.r.maxSustained / relay.maxSustained) * 100) / 100 : 0;
+  const ratio = relay.r.maxSustained > 0 ? Math.round((tramline.r.maxSustained / relay.r.maxSustained) * 100) / 100 : 0;
   return {
     scenario: 'one-endpoint',
     engine: ctx.engine,
     layout: tramline.layout,
     rows: [
-      ...tramline.r.rows.map((row) => ({ pipeline: 'tramline', ...row })),
-      ...relay.rows.map((row) => ({ pipeline: 'reference', ...row })),
+      ...[...tramline.r.rows, tramline.cpu.row].map((row) => ({ pipeline: 'tramline', ...row })),
+      ...[...relay.r.rows, relay.cpu.row].map((row) => ({ pipeline: 'reference', ...row })),
     ],
     figures: {
       maxSustained: tramline.r.maxSustained,
       highestAchieved: tramline.r.highestAchieved,
-      referenceMaxSustained: relay.maxSustained,
+      referenceMaxSustained: relay.r.maxSustained,
       ratio,
       publishErrors: errors,
+      ...tramline.cpu.figures,
+      ...Object.fromEntries(Object.entries(relay.cpu.figures).map(([k, v]) => [`reference.${k}`, v])),
     },
     notes: [
-      `One consumer, one endpoint: Tramline ${tramline.r.maxSustained}/s, the bare relay with one target ${relay.maxSustained}/s, ratio ${ratio} (target ≥ 0.75).`,
+      `One consumer, one endpoint: Tramline ${tramline.r.maxSustained}/s, the bare relay with one target ${relay.r.maxSustained}/s, ratio ${ratio} (target ≥ 0.75).`,
+      'The last row of each: a step at its maximum with the CPU of the gateway (or relay) and of Postgres, apart, per million delivered.',
       errors === 0 ? 'No publish was refused (default configuration).' : `${errors} publishes refused; the first: ${firstError}`,
     ],
   };
 };
 
-async function relayOneTarget(ctx: Parameters<Scenario>[0]): Promise<SearchResult> {
+async function relayOneTarget(ctx: Parameters<Scenario>[0]): Promise<{ r: SearchResult; cpu: CpuStep }> {
   await ctx.receiver.reset();
   const db = await createDatabase('postgres', 'reference-one');
   const relay = await startRelay(db.url!, ctx.receiver.url).catch(async (err: unknown) => {
@@ -58,7 +60,8 @@ async function relayOneTarget(ctx: Parameters<Scenario>[0]): Promise<SearchResul
     const headers = { 'content-type': 'application/json' };
     const body = JSON.stringify({ target: '/r/0', payload: { eventType: 'invoice.paid', ...SAMPLE_PAYLOAD } });
     const target: PublishTarget = { origin: relay.url, request: () => ({ path: '/publish', headers, body }) };
-    return await searchMaxSustained(ctx, target, 'reference (one target)');
+    const r = await searchMaxSustained(ctx, target, 'reference (one target)');
+    return { r, cpu: await cpuStep(ctx, target, { rate: maxRate(r), label: 'max', pids: () => [relay.pid], db }) };
   } finally {
     ctx.receiver.onArrivals(null);
     await relay.stop();
