@@ -89,6 +89,12 @@ export const EnvSchema = z.object({
   TRAMLINE_ENDPOINT_CONCURRENCY_MAX: int(256, 1, 10_000).describe(
     'What an endpoint that answers fast (within 250 ms) and has more due than it may send grows its window to; slow answers, 429, 503 and timeouts shrink it.',
   ),
+  TRAMLINE_DELIVERY_HTTP2: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .describe(
+      'Offer HTTP/2 to TLS endpoints: those that pick it get their deliveries as streams of one connection (fewer connections, more CPU per delivery).',
+    ),
   TRAMLINE_POLL_INTERVAL: duration('1s').describe(
     'Workers wake on NOTIFY at once; this poll covers retries coming due and lost notifications.',
   ),
@@ -231,6 +237,7 @@ export interface Config {
     readonly endpointConcurrency: number;
     /** What a fast, saturated endpoint's window may grow to (domain/endpoint-health.ts). */
     readonly endpointConcurrencyMax: number;
+    readonly http2: boolean;
     readonly pollIntervalMs: number;
   };
   readonly maxPayloadBytes: number;
@@ -342,6 +349,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       concurrency: e.TRAMLINE_WORKER_CONCURRENCY,
       endpointConcurrency: e.TRAMLINE_ENDPOINT_CONCURRENCY,
       endpointConcurrencyMax: Math.max(e.TRAMLINE_ENDPOINT_CONCURRENCY, e.TRAMLINE_ENDPOINT_CONCURRENCY_MAX),
+      http2: e.TRAMLINE_DELIVERY_HTTP2 === 'true' || e.TRAMLINE_DELIVERY_HTTP2 === '1',
       pollIntervalMs: e.TRAMLINE_POLL_INTERVAL,
     }),
     maxPayloadBytes: e.TRAMLINE_MAX_PAYLOAD_BYTES,

@@ -182,7 +182,7 @@ export async function startApi(deps: GatewayDeps, closers: Closers): Promise<{ u
 /** The delivery worker and its outbound HTTP client. */
 export async function startWorker(deps: GatewayDeps, closers: Closers): Promise<void> {
   const { config } = deps;
-  const http = createHttpClient({ timeoutMs: config.delivery.timeoutMs, allow: config.egressAllow });
+  const http = createHttpClient({ timeoutMs: config.delivery.timeoutMs, allow: config.egressAllow, http2: config.delivery.http2 });
   closers.push('http client', () => http.close());
   // Rate-limit slots: in Postgres with the claim itself, or in Redis when configured (Postgres again while Redis is away).
   let pacer: Pacer | undefined;

@@ -14,6 +14,10 @@ export interface HttpClientOptions {
   allow: CidrList;
   maxExcerptBytes?: number; // default 4096
   connectionsPerOrigin?: number;
+  /** Offer HTTP/2 in TLS's ALPN; an endpoint that picks it gets its deliveries as streams of one connection. Default false. */
+  http2?: boolean;
+  /** Certificates trusted besides the system's (PEM). Tests; in production NODE_EXTRA_CA_CERTS does this. */
+  ca?: string;
 }
 
 export type SendErrorCode = 'egress_refused' | 'timeout' | 'connect_failed' | 'dns_failed' | 'tls' | 'invalid_url' | 'network';
@@ -28,6 +32,12 @@ export interface HttpClient {
 }
 
 const EGRESS_CODE = 'ERR_EGRESS_REFUSED';
+/**
+ * Requests undici puts on one HTTP/2 connection before it dials another: above any window an endpoint gets, because
+ * undici dials a connection per request while one is being dialled. Beyond the server's own limit (its SETTINGS),
+ * streams wait their turn inside the connection.
+ */
+const H2_REQUESTS_PER_CONNECTION = 1_000;
 
 class EgressRefusedError extends Error {
   readonly code = EGRESS_CODE;
@@ -97,27 +107,80 @@ function classify(err: unknown): { code: SendErrorCode; message: string } {
 // `post` reads top to bottom as the attempt happens (connect, send, cap the response, classify the failure).
 export function createHttpClient(opts: HttpClientOptions, now: () => number = performance.now.bind(performance)): HttpClient {
   const maxExcerpt = opts.maxExcerptBytes ?? 4096;
-  const baseConnect = buildConnector({
+  const connectOptions = {
     timeout: opts.connectTimeoutMs ?? Math.min(opts.timeoutMs, 10_000),
     lookup: guardedLookup(opts.allow),
-  });
-
-  const agent = new Agent({
-    // Belt and braces: re-check the peer actually connected to, which also
-    // covers literal-IP hosts (net skips lookup for those).
-    connect: (options, callback) => {
-      baseConnect(options, (err, socket) => {
-        if (err || !socket) return callback(err ?? new Error('connect failed'), null);
+    ...(opts.ca ? { ca: opts.ca } : {}),
+  };
+  // Belt and braces: re-check the peer actually connected to, which also
+  // covers literal-IP hosts (net skips lookup for those). `settled` hears of every dial to an origin, and its ALPN.
+  const guarded =
+    (base: ReturnType<typeof buildConnector>, settled: (origin: string, alpn: string | null) => void): buildConnector.connector =>
+    (options, callback) => {
+      base(options, (err, socket) => {
+        const origin = `${options.protocol}//${options.host}`;
+        if (err || !socket) {
+          settled(origin, null);
+          return callback(err ?? new Error('connect failed'), null);
+        }
         const r = isAddressAllowed(socket.remoteAddress ?? '', opts.allow);
-        if (r.ok) return callback(null, socket);
-        socket.destroy();
-        callback(new EgressRefusedError(`connected peer refused: ${r.reason}`), null);
+        if (!r.ok) {
+          socket.destroy();
+          settled(origin, null);
+          return callback(new EgressRefusedError(`connected peer refused: ${r.reason}`), null);
+        }
+        settled(origin, (socket as { alpnProtocol?: string | false }).alpnProtocol || 'http/1.1');
+        callback(null, socket);
       });
-    },
+    };
+  const timeouts = { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
+  const h1 = new Agent({
+    connect: guarded(buildConnector(connectOptions), () => {}),
     connections: opts.connectionsPerOrigin ?? null,
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
+    ...timeouts,
   });
+  // HTTP/2 (opt-in) for TLS endpoints that pick it in ALPN: their deliveries go as streams of one connection. undici
+  // puts a request on a busy connection only when it may be sent again should the connection fail (`idempotent`),
+  // and a delivery may: receivers deduplicate by webhook-id, delivery is at least once. On HTTP/1.1 that would
+  // pipeline POSTs, so a request is marked so only once its origin has answered in HTTP/2, and an origin that picked
+  // HTTP/1.1 goes back to the plain agent for good. Until an origin's first dial has settled, the others to it wait:
+  // sent at once, each would open a connection of its own.
+  const protocols = new Map<string, 'h1' | 'h2'>();
+  const dialing = new Map<string, { settled: Promise<void>; settle: () => void }>();
+  const h2 = opts.http2
+    ? new Agent({
+        connect: guarded(buildConnector({ ...connectOptions, allowH2: true }), (origin, alpn) => {
+          if (alpn) protocols.set(origin, alpn === 'h2' ? 'h2' : 'h1');
+          dialing.get(origin)?.settle();
+        }),
+        allowH2: true,
+        pipelining: H2_REQUESTS_PER_CONNECTION,
+        ...timeouts,
+      })
+    : null;
+  const route = async (u: URL): Promise<{ agent: Agent; idempotent: boolean; first?: () => void }> => {
+    if (!h2 || u.protocol !== 'https:') return { agent: h1, idempotent: false };
+    let known = protocols.get(u.origin);
+    if (known === undefined) {
+      const dial = dialing.get(u.origin);
+      if (!dial) {
+        let settle = (): void => {};
+        const settled = new Promise<void>((resolve) => (settle = resolve));
+        const entry = {
+          settled,
+          settle: () => {
+            if (dialing.get(u.origin) === entry) dialing.delete(u.origin);
+            settle();
+          },
+        };
+        dialing.set(u.origin, entry);
+        return { agent: h2, idempotent: false, first: entry.settle };
+      }
+      await dial.settled;
+      known = protocols.get(u.origin);
+    }
+    return known === 'h1' ? { agent: h1, idempotent: false } : { agent: h2, idempotent: known === 'h2' };
+  };
 
   async function post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     const start = now();
@@ -140,9 +203,13 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
     if (signal?.aborted) onCallerAbort();
     else signal?.addEventListener('abort', onCallerAbort, { once: true });
 
+    let settleDial: (() => void) | undefined;
     try {
+      const { agent, idempotent, first } = await route(u);
+      settleDial = first;
       const res = await agent.request({
         origin: u.origin,
+        idempotent,
         path: u.pathname + u.search,
         method: 'POST',
         headers,
@@ -183,6 +250,7 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
       const c = classify(err);
       return fail(c.code, c.message);
     } finally {
+      settleDial?.(); // the first to an origin that failed before it dialled
       clearTimeout(timer);
       signal?.removeEventListener('abort', onCallerAbort);
     }
@@ -190,6 +258,8 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
 
   return {
     post,
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([h1.close(), h2?.close()]);
+    },
   };
 }
