@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from './http-client.ts';
@@ -170,6 +170,28 @@ describe('HTTP/2 to endpoints that offer it', () => {
     const h2 = await serve(true, (res) => res.writeHead(204).end());
     expect(await client({ http2: undefined }).post(h2.url, HEADERS, '{}')).toMatchObject({ kind: 'response', status: 204 });
     expect(h2.seen.map((x) => x.version)).toEqual(['1.1']);
+  });
+
+  it('lets a post waiting behind a first dial that hangs go at its own deadline', async () => {
+    // Accepts the TCP connection and never answers the TLS handshake.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const sockets = new Set<net.Socket>();
+    silent.on('connection', (c) => sockets.add(c));
+    cleanups.push(async () => {
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const c = client({ timeoutMs: 400, connectTimeoutMs: 1000 });
+    const started = performance.now();
+    const first = c.post(url, HEADERS, '{}');
+    // Behind the first dial, a post its caller gives up on after 50 ms: it does not wait for the dial.
+    const behind = await c.post(url, HEADERS, '{}', AbortSignal.timeout(50));
+    expect(behind).toMatchObject({ kind: 'error', code: 'network', message: 'aborted by caller' });
+    expect(performance.now() - started).toBeLessThan(300);
+    // undici lets go of a request on a connection being dialled only when the dial ends (here its 1 s timeout).
+    expect(await first).toMatchObject({ kind: 'error', code: 'timeout' });
   });
 
   it('refuses a certificate it does not trust, as a TLS error', async () => {

@@ -158,28 +158,24 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
         ...timeouts,
       })
     : null;
-  const route = async (u: URL): Promise<{ agent: Agent; idempotent: boolean; first?: () => void }> => {
+  type Route = { agent: Agent; idempotent: boolean; first?: () => void } | { wait: Promise<void> };
+  const route = (u: URL): Route => {
     if (!h2 || u.protocol !== 'https:') return { agent: h1, idempotent: false };
-    let known = protocols.get(u.origin);
-    if (known === undefined) {
-      const dial = dialing.get(u.origin);
-      if (!dial) {
-        let settle = (): void => {};
-        const settled = new Promise<void>((resolve) => (settle = resolve));
-        const entry = {
-          settled,
-          settle: () => {
-            if (dialing.get(u.origin) === entry) dialing.delete(u.origin);
-            settle();
-          },
-        };
-        dialing.set(u.origin, entry);
-        return { agent: h2, idempotent: false, first: entry.settle };
-      }
-      await dial.settled;
-      known = protocols.get(u.origin);
-    }
-    return known === 'h1' ? { agent: h1, idempotent: false } : { agent: h2, idempotent: known === 'h2' };
+    const known = protocols.get(u.origin);
+    if (known !== undefined) return known === 'h1' ? { agent: h1, idempotent: false } : { agent: h2, idempotent: true };
+    const dial = dialing.get(u.origin);
+    if (dial) return { wait: dial.settled };
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const entry = {
+      settled,
+      settle: () => {
+        if (dialing.get(u.origin) === entry) dialing.delete(u.origin);
+        settle();
+      },
+    };
+    dialing.set(u.origin, entry);
+    return { agent: h2, idempotent: false, first: entry.settle };
   };
 
   async function post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
@@ -205,7 +201,14 @@ export function createHttpClient(opts: HttpClientOptions, now: () => number = pe
 
     let settleDial: (() => void) | undefined;
     try {
-      const { agent, idempotent, first } = await route(u);
+      let r = route(u);
+      while ('wait' in r) {
+        const aborted = new Promise((resolve) => deadline.signal.addEventListener('abort', resolve, { once: true }));
+        await Promise.race([r.wait, aborted]);
+        deadline.signal.throwIfAborted();
+        r = route(u);
+      }
+      const { agent, idempotent, first } = r;
       settleDial = first;
       const res = await agent.request({
         origin: u.origin,
