@@ -99,6 +99,9 @@ export interface Accepted {
   endpointKey: string;
   /** When the publish was first sent (for publish → delivered latency). */
   sentAt: number;
+  /** When the attempt that was accepted was sent, and when its answer came (a publish may be retried). */
+  attemptAt: number;
+  answeredAt: number;
 }
 
 export interface Load {
@@ -196,7 +199,7 @@ export function startLoad(o: LoadOptions): Load {
           count(String(r.status));
           if (r.status === 202 || r.status === 200) {
             load.latencies.push(Date.now() - t0);
-            load.accepted.push({ messageId: r.body.id, endpointKey: target.endpointKey, sentAt });
+            load.accepted.push({ messageId: r.body.id, endpointKey: target.endpointKey, sentAt, attemptAt: t0, answeredAt: Date.now() });
             return;
           }
           if (Date.now() > giveUp)
