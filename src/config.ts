@@ -92,9 +92,7 @@ export const EnvSchema = z.object({
   TRAMLINE_DELIVERY_HTTP2: z
     .enum(['true', 'false', '1', '0'])
     .default('false')
-    .describe(
-      'Offer HTTP/2 to TLS endpoints: those that pick it get their deliveries as streams of one connection (fewer connections, more CPU per delivery).',
-    ),
+    .describe('Offer HTTP/2 to TLS endpoints; one that picks it gets its deliveries as streams of one connection (more CPU each).'),
   TRAMLINE_POLL_INTERVAL: duration('1s').describe(
     'Workers wake on NOTIFY at once; this poll covers retries coming due and lost notifications.',
   ),
